@@ -1,0 +1,715 @@
+//! The `/clusters?format=json` rendering: Envoy's `admin.v3.Clusters` message as JSON.
+//!
+//! Keys come in snake_case, or in camelCase after a jsonpb round trip (istioctl's captures mix
+//! both), so every key accepts both spellings. Proto3 JSON leaves out default values: `false`,
+//! `0`, a stat's `value` of 0, the `DEFAULT` circuit-breaker priority, `UNKNOWN` EDS health.
+//! Each cluster, threshold and host object is read on its own, so one damaged object becomes a
+//! [`LineIssue`] at the line of its cluster's name instead of failing the whole capture.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{
+    CircuitThresholds, ClusterStatus, ClustersDump, ClustersFormat, HealthFlags, HostStatus,
+    RoutingPriority, known_rate,
+};
+use crate::envoy::{LineIssue, ParseError};
+
+/// Parses `/clusters?format=json`.
+///
+/// Invalid JSON is a fatal error with its line and column; so is valid JSON that is not a
+/// `/clusters` document (no `cluster_statuses`). `{}` is what Envoy prints when it has no
+/// clusters at all, and gives an empty dump.
+pub fn parse_clusters_json(input: &str) -> Result<ClustersDump, ParseError> {
+    if input.trim().is_empty() {
+        return Err(ParseError::Empty("/clusters?format=json capture"));
+    }
+    let doc: Value = serde_json::from_str(input).map_err(|e| ParseError::from_json(&e))?;
+    let statuses = cluster_statuses(doc)?;
+    let mut dump = ClustersDump::empty(ClustersFormat::Json);
+    let mut locator = LineLocator::new(input);
+    for (index, raw) in statuses.into_iter().enumerate() {
+        let line = locator.line_of(raw.get("name").and_then(Value::as_str));
+        let mut report = |message: String| dump.issues.push(LineIssue { line, message });
+        match serde_json::from_value::<JsonCluster>(raw) {
+            Ok(cluster) => {
+                let status = cluster_from_json(cluster, &mut report);
+                dump.clusters.push(status);
+            }
+            Err(e) => report(format!("cluster_statuses[{index}] skipped: {e}")),
+        }
+    }
+    Ok(dump)
+}
+
+/// Takes the `cluster_statuses` array out of the document, or says why this is not one.
+fn cluster_statuses(doc: Value) -> Result<Vec<Value>, ParseError> {
+    let not_clusters = |what: String| {
+        ParseError::syntax(
+            1,
+            0,
+            format!("not a /clusters?format=json document: {what}"),
+        )
+    };
+    let Value::Object(mut top) = doc else {
+        return Err(not_clusters(format!("the top level is {}", kind(&doc))));
+    };
+    let list = top
+        .remove("cluster_statuses")
+        .or_else(|| top.remove("clusterStatuses"));
+    match list {
+        Some(Value::Array(items)) => Ok(items),
+        Some(other) => Err(not_clusters(format!(
+            "\"cluster_statuses\" is {}, expected an array",
+            kind(&other)
+        ))),
+        None if top.is_empty() => Ok(Vec::new()),
+        None => {
+            let keys: Vec<&str> = top.keys().map(String::as_str).take(5).collect();
+            Err(not_clusters(format!(
+                "no \"cluster_statuses\" key (top-level keys: {keys:?})"
+            )))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonCluster {
+    name: String,
+    #[serde(default, alias = "addedViaApi")]
+    added_via_api: bool,
+    #[serde(default, alias = "successRateEjectionThreshold")]
+    success_rate_ejection_threshold: Option<JsonPercent>,
+    #[serde(default, alias = "localOriginSuccessRateEjectionThreshold")]
+    local_origin_success_rate_ejection_threshold: Option<JsonPercent>,
+    #[serde(default, alias = "circuitBreakers")]
+    circuit_breakers: Option<JsonCircuitBreakers>,
+    #[serde(default, alias = "hostStatuses")]
+    host_statuses: Vec<Value>,
+}
+
+/// `envoy.type.v3.Percent`: `{"value": 99.5}`.
+#[derive(Deserialize)]
+struct JsonPercent {
+    #[serde(default)]
+    value: f64,
+}
+
+#[derive(Deserialize)]
+struct JsonCircuitBreakers {
+    #[serde(default)]
+    thresholds: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct JsonThreshold {
+    #[serde(default)]
+    priority: Option<Value>,
+    #[serde(default, alias = "maxConnections")]
+    max_connections: Option<Value>,
+    #[serde(default, alias = "maxPendingRequests")]
+    max_pending_requests: Option<Value>,
+    #[serde(default, alias = "maxRequests")]
+    max_requests: Option<Value>,
+    #[serde(default, alias = "maxRetries")]
+    max_retries: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct JsonHost {
+    address: Option<JsonAddress>,
+    #[serde(default)]
+    stats: Vec<JsonStat>,
+    #[serde(default, alias = "healthStatus")]
+    health_status: Map<String, Value>,
+    #[serde(default)]
+    weight: Option<u32>,
+    #[serde(default)]
+    priority: Option<u32>,
+    #[serde(default)]
+    hostname: String,
+    #[serde(default)]
+    locality: JsonLocality,
+    #[serde(default, alias = "successRate")]
+    success_rate: Option<JsonPercent>,
+    #[serde(default, alias = "localOriginSuccessRate")]
+    local_origin_success_rate: Option<JsonPercent>,
+}
+
+#[derive(Deserialize, Default)]
+struct JsonLocality {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    zone: String,
+    #[serde(default, alias = "subZone")]
+    sub_zone: String,
+}
+
+/// `{"name": "rq_total", "value": "72", "type": "GAUGE"}`; uint64 values are JSON strings.
+#[derive(Deserialize)]
+struct JsonStat {
+    name: String,
+    #[serde(default)]
+    value: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct JsonAddress {
+    #[serde(default, alias = "socketAddress")]
+    socket_address: Option<JsonSocketAddress>,
+    #[serde(default)]
+    pipe: Option<JsonPipe>,
+    #[serde(default, alias = "envoyInternalAddress")]
+    envoy_internal_address: Option<JsonInternalAddress>,
+}
+
+#[derive(Deserialize)]
+struct JsonSocketAddress {
+    #[serde(default)]
+    address: String,
+    #[serde(default, alias = "portValue")]
+    port_value: u32,
+}
+
+#[derive(Deserialize)]
+struct JsonPipe {
+    #[serde(default)]
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct JsonInternalAddress {
+    #[serde(default, alias = "serverListenerName")]
+    server_listener_name: String,
+    #[serde(default, alias = "endpointId")]
+    endpoint_id: String,
+}
+
+fn cluster_from_json(cluster: JsonCluster, report: &mut dyn FnMut(String)) -> ClusterStatus {
+    let mut status = ClusterStatus::new(&cluster.name);
+    let name = &cluster.name;
+    status.added_via_api = Some(cluster.added_via_api);
+    status.outlier.success_rate_ejection_threshold = cluster
+        .success_rate_ejection_threshold
+        .and_then(|p| known_rate(p.value));
+    status.outlier.local_origin_success_rate_ejection_threshold = cluster
+        .local_origin_success_rate_ejection_threshold
+        .and_then(|p| known_rate(p.value));
+    let thresholds = cluster
+        .circuit_breakers
+        .map(|c| c.thresholds)
+        .unwrap_or_default();
+    for (index, raw) in thresholds.into_iter().enumerate() {
+        match threshold_from_json(raw) {
+            Ok(t) => status.thresholds.push(t),
+            Err(e) => report(format!(
+                "cluster {name:?}: circuit_breakers.thresholds[{index}] skipped: {e}"
+            )),
+        }
+    }
+    for (index, raw) in cluster.host_statuses.into_iter().enumerate() {
+        let mut host_report =
+            |e: String| report(format!("cluster {name:?}: host_statuses[{index}]: {e}"));
+        match host_from_json(raw, &mut host_report) {
+            Ok(host) => status.hosts.push(host),
+            Err(e) => host_report(format!("skipped: {e}")),
+        }
+    }
+    status
+}
+
+fn threshold_from_json(raw: Value) -> Result<CircuitThresholds, String> {
+    let t: JsonThreshold = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+    let priority = match &t.priority {
+        None => RoutingPriority::Default,
+        Some(Value::String(p)) if p == "DEFAULT" => RoutingPriority::Default,
+        Some(Value::String(p)) if p == "HIGH" => RoutingPriority::High,
+        Some(Value::Number(n)) if n.as_u64() == Some(0) => RoutingPriority::Default,
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => RoutingPriority::High,
+        Some(other) => return Err(format!("unknown priority {other}")),
+    };
+    let limit = |v: Option<Value>| v.as_ref().map(count).transpose();
+    Ok(CircuitThresholds {
+        priority,
+        max_connections: limit(t.max_connections)?,
+        max_pending_requests: limit(t.max_pending_requests)?,
+        max_requests: limit(t.max_requests)?,
+        max_retries: limit(t.max_retries)?,
+    })
+}
+
+/// One host. A stat with a bad value is reported and skipped; the rest of the host is kept.
+fn host_from_json(raw: Value, report: &mut dyn FnMut(String)) -> Result<HostStatus, String> {
+    let h: JsonHost = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+    let address = h.address.ok_or("no address")?;
+    let mut host = HostStatus::new(&address_text(address)?);
+    for stat in h.stats {
+        // Envoy leaves out `value` when it is 0.
+        match stat.value.as_ref().map_or(Ok(0), count) {
+            Ok(value) => host.stats.set(&stat.name, value),
+            Err(e) => report(format!("stat {:?} skipped: {e}", stat.name)),
+        }
+    }
+    host.health = health_from_json(&h.health_status);
+    host.weight = h.weight;
+    // Proto3 leaves out priority 0, the usual value.
+    host.priority = Some(h.priority.unwrap_or(0));
+    host.hostname = h.hostname;
+    host.region = h.locality.region;
+    host.zone = h.locality.zone;
+    host.sub_zone = h.locality.sub_zone;
+    host.success_rate = h.success_rate.and_then(|p| known_rate(p.value));
+    host.local_origin_success_rate = h
+        .local_origin_success_rate
+        .and_then(|p| known_rate(p.value));
+    Ok(host)
+}
+
+/// The address as Envoy's text format prints it: `ip:port`, `[ipv6]:port`, a pipe path, or
+/// `envoy://listener/endpoint` for an internal address.
+fn address_text(address: JsonAddress) -> Result<String, String> {
+    if let Some(socket) = address.socket_address {
+        let ip = socket.address;
+        return Ok(if ip.contains(':') {
+            format!("[{ip}]:{}", socket.port_value)
+        } else {
+            format!("{ip}:{}", socket.port_value)
+        });
+    }
+    if let Some(pipe) = address.pipe {
+        return Ok(pipe.path);
+    }
+    if let Some(internal) = address.envoy_internal_address {
+        return Ok(format!(
+            "envoy://{}/{}",
+            internal.server_listener_name, internal.endpoint_id
+        ));
+    }
+    Err("address has no socket_address, pipe or envoy_internal_address".to_string())
+}
+
+/// `health_status` to flags. Keys are compared in snake_case; a `true` key this version does
+/// not know ends up in `other`, so a new Envoy flag is shown rather than dropped.
+fn health_from_json(status: &Map<String, Value>) -> HealthFlags {
+    let mut flags = HealthFlags::default();
+    for (key, value) in status {
+        let key = snake_case(key);
+        match key.as_str() {
+            "eds_health_status" => apply_eds_status(&mut flags, value),
+            "failed_active_health_check" if value == &Value::Bool(true) => {
+                flags.set("failed_active_hc")
+            }
+            "failed_active_degraded_check" if value == &Value::Bool(true) => {
+                flags.set("degraded_active_hc");
+            }
+            _ if value == &Value::Bool(true) => flags.set(&key),
+            _ => {}
+        }
+    }
+    flags
+}
+
+/// `eds_health_status` (`config.core.v3.HealthStatus`), by name or by enum number.
+fn apply_eds_status(flags: &mut HealthFlags, value: &Value) {
+    let name = match value {
+        Value::String(s) => s.as_str(),
+        Value::Number(n) => match n.as_u64() {
+            Some(0) => "UNKNOWN",
+            Some(1) => "HEALTHY",
+            Some(2) => "UNHEALTHY",
+            Some(3) => "DRAINING",
+            Some(4) => "TIMEOUT",
+            Some(5) => "DEGRADED",
+            _ => "",
+        },
+        _ => "",
+    };
+    match name {
+        "UNKNOWN" | "HEALTHY" => {}
+        // Envoy treats an EDS timeout as unhealthy.
+        "UNHEALTHY" | "TIMEOUT" => flags.failed_eds_health = true,
+        "DRAINING" => flags.eds_status_draining = true,
+        "DEGRADED" => flags.degraded_eds_health = true,
+        _ => flags.other.push(format!("eds_health_status={value}")),
+    }
+}
+
+/// A uint64 as proto3 JSON writes it: a string (`"72"`), or a number; a wrapper object
+/// `{"value": n}` is accepted too.
+fn count(value: &Value) -> Result<u64, String> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| format!("expected a non-negative integer, found {n}")),
+        Value::String(s) => s.trim().parse().map_err(|_| {
+            format!(
+                "expected a non-negative integer, found {:?}",
+                super::clip(s)
+            )
+        }),
+        Value::Object(o) => o.get("value").map_or(Ok(0), count),
+        Value::Null => Ok(0),
+        other => Err(format!(
+            "expected a non-negative integer, found {}",
+            kind(other)
+        )),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `edsHealthStatus` → `eds_health_status`; snake_case keys are returned unchanged.
+fn snake_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Finds the line of each cluster's `"name"` string, scanning forward only (clusters are in
+/// document order), so locating every cluster costs one pass over the input.
+struct LineLocator<'a> {
+    bytes: &'a [u8],
+    cursor: usize,
+    line: usize,
+}
+
+impl<'a> LineLocator<'a> {
+    fn new(input: &'a str) -> Self {
+        LineLocator {
+            bytes: input.as_bytes(),
+            cursor: 0,
+            line: 1,
+        }
+    }
+
+    /// The line where `name` next appears as a JSON string; if it cannot be found, the line of
+    /// the previous cluster.
+    fn line_of(&mut self, name: Option<&str>) -> usize {
+        let Some(needle) = name.and_then(|n| serde_json::to_string(n).ok()) else {
+            return self.line;
+        };
+        let rest = self.bytes.get(self.cursor..).unwrap_or_default();
+        if let Some(offset) = memchr::memmem::find(rest, needle.as_bytes()) {
+            let skipped = rest.get(..offset).unwrap_or_default();
+            self.line += memchr::memchr_iter(b'\n', skipped).count();
+            self.cursor += offset + needle.len();
+        }
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SNAKE: &str = r#"{
+ "cluster_statuses": [
+  {
+   "name": "outbound|9080||reviews.prod.svc.cluster.local",
+   "added_via_api": true,
+   "success_rate_ejection_threshold": {"value": 87.5},
+   "circuit_breakers": {
+    "thresholds": [
+     {"max_connections": 4294967295, "max_pending_requests": 100, "max_requests": 1024, "max_retries": 3},
+     {"priority": "HIGH", "max_connections": 1024, "max_pending_requests": 1024, "max_requests": 1024, "max_retries": 5}
+    ]
+   },
+   "host_statuses": [
+    {
+     "address": {"socket_address": {"address": "10.0.0.1", "port_value": 9080}},
+     "stats": [
+      {"name": "cx_connect_fail", "value": "4"},
+      {"name": "cx_total", "value": 12},
+      {"name": "rq_error"},
+      {"name": "rq_timeout", "value": "7"},
+      {"name": "rq_active", "type": "GAUGE"}
+     ],
+     "health_status": {"eds_health_status": "HEALTHY", "failed_outlier_check": true},
+     "weight": 6,
+     "priority": 1,
+     "hostname": "reviews-v1",
+     "locality": {"region": "us-east1", "zone": "us-east1-b", "sub_zone": "rack-3"},
+     "success_rate": {"value": 66.5},
+     "local_origin_success_rate": {"value": 100}
+    },
+    {
+     "address": {"socket_address": {"address": "fd00::1", "port_value": 9080}},
+     "stats": [{"name": "rq_timeout", "value": "3"}],
+     "health_status": {"eds_health_status": "UNHEALTHY"},
+     "weight": 1
+    }
+   ]
+  },
+  {"name": "static_cluster"}
+ ]
+}"#;
+
+    /// The same document as jsonpb writes it (istioctl's captures mix both spellings).
+    fn camel() -> String {
+        [
+            ("added_via_api", "addedViaApi"),
+            (
+                "success_rate_ejection_threshold",
+                "successRateEjectionThreshold",
+            ),
+            ("circuit_breakers", "circuitBreakers"),
+            ("max_connections", "maxConnections"),
+            ("max_pending_requests", "maxPendingRequests"),
+            ("max_requests", "maxRequests"),
+            ("max_retries", "maxRetries"),
+            ("host_statuses", "hostStatuses"),
+            ("socket_address", "socketAddress"),
+            ("port_value", "portValue"),
+            ("health_status", "healthStatus"),
+            ("eds_health_status", "edsHealthStatus"),
+            ("failed_outlier_check", "failedOutlierCheck"),
+            ("sub_zone", "subZone"),
+            ("local_origin_success_rate", "localOriginSuccessRate"),
+            ("\"success_rate\"", "\"successRate\""),
+        ]
+        .iter()
+        .fold(SNAKE.to_string(), |doc, (snake, camel)| {
+            doc.replace(snake, camel)
+        })
+    }
+
+    #[test]
+    fn snake_case_document() {
+        let dump = parse_clusters_json(SNAKE).unwrap();
+        assert_eq!(dump.issues, vec![]);
+        assert_eq!(dump.format, ClustersFormat::Json);
+        assert_eq!(dump.clusters.len(), 2);
+        let reviews = &dump.clusters[0];
+        assert_eq!(reviews.added_via_api, Some(true));
+        assert_eq!(reviews.outlier.success_rate_ejection_threshold, Some(87.5));
+        assert_eq!(reviews.outlier.success_rate_average, None);
+        assert_eq!(
+            reviews.thresholds,
+            vec![
+                CircuitThresholds {
+                    priority: RoutingPriority::Default,
+                    max_connections: Some(4294967295),
+                    max_pending_requests: Some(100),
+                    max_requests: Some(1024),
+                    max_retries: Some(3),
+                },
+                CircuitThresholds {
+                    priority: RoutingPriority::High,
+                    max_connections: Some(1024),
+                    max_pending_requests: Some(1024),
+                    max_requests: Some(1024),
+                    max_retries: Some(5),
+                },
+            ]
+        );
+        let host = &reviews.hosts[0];
+        assert_eq!(host.address, "10.0.0.1:9080");
+        assert_eq!(host.stats.cx_connect_fail, Some(4), "uint64 as a string");
+        assert_eq!(host.stats.cx_total, Some(12), "uint64 as a number");
+        assert_eq!(host.stats.rq_error, Some(0), "value omitted = 0");
+        assert_eq!(host.stats.rq_active, Some(0));
+        assert_eq!(host.stats.rq_total, None, "stat not listed at all");
+        assert_eq!(host.stats.rq_timeout, Some(7));
+        assert!(host.health.failed_outlier_check && !host.health.is_healthy());
+        assert_eq!(
+            (host.weight, host.priority, host.canary),
+            (Some(6), Some(1), None)
+        );
+        assert_eq!(host.hostname, "reviews-v1");
+        assert_eq!(
+            (
+                host.region.as_str(),
+                host.zone.as_str(),
+                host.sub_zone.as_str()
+            ),
+            ("us-east1", "us-east1-b", "rack-3")
+        );
+        assert_eq!(
+            (host.success_rate, host.local_origin_success_rate),
+            (Some(66.5), Some(100.0))
+        );
+
+        let v6 = &reviews.hosts[1];
+        assert_eq!(v6.address, "[fd00::1]:9080");
+        assert!(v6.health.failed_eds_health);
+        assert_eq!(v6.priority, Some(0), "proto3 omits priority 0");
+        assert_eq!(reviews.ejected_count(), 1);
+        assert_eq!(reviews.healthy_count(), 0);
+        assert_eq!(reviews.rq_timeout_total(), Some(10));
+
+        let fixed = &dump.clusters[1];
+        assert_eq!(fixed.added_via_api, Some(false), "proto3 omits false");
+        assert!(fixed.thresholds.is_empty() && fixed.hosts.is_empty());
+    }
+
+    #[test]
+    fn camel_case_gives_the_same_model() {
+        let camel = camel();
+        assert!(camel.contains("hostStatuses") && !camel.contains("host_statuses"));
+        assert_eq!(
+            parse_clusters_json(&camel).unwrap(),
+            parse_clusters_json(SNAKE).unwrap()
+        );
+        let top = camel.replacen("cluster_statuses", "clusterStatuses", 1);
+        assert_eq!(parse_clusters_json(&top).unwrap().clusters.len(), 2);
+    }
+
+    #[test]
+    fn other_address_kinds() {
+        let doc = r#"{"cluster_statuses": [{"name": "a", "host_statuses": [
+            {"address": {"pipe": {"path": "/sock/mixer.socket"}}},
+            {"address": {"envoy_internal_address": {"server_listener_name": "l", "endpoint_id": "e"}}},
+            {"address": {"socket_address": {"address": "10.0.0.9"}}}
+        ]}]}"#;
+        let dump = parse_clusters_json(doc).unwrap();
+        let addresses: Vec<&str> = dump.clusters[0]
+            .hosts
+            .iter()
+            .map(|h| h.address.as_str())
+            .collect();
+        assert_eq!(
+            addresses,
+            ["/sock/mixer.socket", "envoy://l/e", "10.0.0.9:0"]
+        );
+    }
+
+    #[test]
+    fn health_status_variants() {
+        let health = |json: &str| {
+            let map: Map<String, Value> = serde_json::from_str(json).unwrap();
+            health_from_json(&map)
+        };
+        assert!(health(r#"{"eds_health_status": "HEALTHY"}"#).is_healthy());
+        assert!(health(r#"{}"#).is_healthy());
+        assert!(health(r#"{"edsHealthStatus": "TIMEOUT"}"#).failed_eds_health);
+        assert!(health(r#"{"eds_health_status": "DRAINING"}"#).eds_status_draining);
+        assert!(health(r#"{"eds_health_status": 5}"#).is_degraded());
+        let flags = health(
+            r#"{"failedActiveHealthCheck": true, "activeHcTimeout": true, "pendingDynamicRemoval": true, "failed_active_degraded_check": true}"#,
+        );
+        assert!(
+            flags.failed_active_hc
+                && flags.active_hc_timeout
+                && flags.pending_dynamic_removal
+                && flags.degraded_active_hc
+        );
+        assert_eq!(
+            flags.to_string(),
+            "/failed_active_hc/degraded_active_hc/pending_dynamic_removal/active_hc_timeout"
+        );
+        let flags = health(
+            r#"{"eds_health_status": "WEIRD", "brand_new_flag": true, "pending_active_hc": false}"#,
+        );
+        assert_eq!(
+            flags.other,
+            vec![
+                "brand_new_flag".to_string(),
+                "eds_health_status=\"WEIRD\"".to_string()
+            ]
+        );
+        assert!(!flags.pending_active_hc);
+    }
+
+    #[test]
+    fn damaged_objects_become_issues_at_their_cluster_line() {
+        let doc = "{\"cluster_statuses\": [\n{\"name\": \"a\", \"host_statuses\": [{\"address\": {\"pipe\": {\"path\": \"/p\"}}}]},\n{\"name\": \"b\",\n \"host_statuses\": [\n  {\"address\": {\"pipe\": {\"path\": \"/q\"}}, \"weight\": \"heavy\"},\n  {\"address\": {\"pipe\": {\"path\": \"/r\"}}, \"stats\": [{\"name\": \"rq_total\", \"value\": \"x\"}, {\"name\": \"rq_error\", \"value\": \"2\"}]},\n  {\"stats\": []}\n ],\n \"circuit_breakers\": {\"thresholds\": [{\"priority\": \"LOW\"}, {\"priority\": \"HIGH\", \"max_retries\": 2}]}},\n{\"added_via_api\": true},\n{\"name\": \"c\", \"added_via_api\": \"yes\"}\n]}";
+        let dump = parse_clusters_json(doc).unwrap();
+        let names: Vec<&str> = dump.clusters.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let b = &dump.clusters[1];
+        assert_eq!(
+            b.hosts.len(),
+            1,
+            "the host with a bad weight and the one without address are skipped"
+        );
+        assert_eq!(b.hosts[0].stats.rq_total, None);
+        assert_eq!(b.hosts[0].stats.rq_error, Some(2));
+        assert_eq!(b.thresholds.len(), 1);
+        assert_eq!(b.thresholds[0].max_retries, Some(2));
+        let issues: Vec<(usize, bool)> = dump
+            .issues
+            .iter()
+            .map(|i| (i.line, i.message.contains("\"b\"")))
+            .collect();
+        assert_eq!(issues.len(), 6, "{:?}", dump.issues);
+        assert_eq!(&issues[..4], &[(3, true); 4], "{:?}", dump.issues);
+        let expected = [
+            "thresholds[0] skipped: unknown priority \"LOW\"",
+            "host_statuses[0]: skipped",
+            "host_statuses[1]: stat \"rq_total\" skipped",
+            "host_statuses[2]: skipped: no address",
+        ];
+        for (issue, text) in dump.issues.iter().zip(expected) {
+            assert!(issue.message.contains(text), "{issue} lacks {text}");
+        }
+        assert!(
+            dump.issues[4]
+                .message
+                .starts_with("cluster_statuses[2] skipped"),
+            "{}",
+            dump.issues[4]
+        );
+        assert_eq!(dump.issues[5].line, 11, "{}", dump.issues[5]);
+    }
+
+    #[test]
+    fn documents_that_are_not_clusters_are_fatal() {
+        let err = parse_clusters_json(r#"{"stats": []}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("no \"cluster_statuses\" key"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("stats"), "{err}");
+        let err = parse_clusters_json("[1, 2]").unwrap_err();
+        assert!(
+            err.to_string().contains("the top level is an array"),
+            "{err}"
+        );
+        let err = parse_clusters_json(r#"{"cluster_statuses": {}}"#).unwrap_err();
+        assert!(err.to_string().contains("expected an array"), "{err}");
+        let err =
+            parse_clusters_json("{\n \"cluster_statuses\": [\n {\"name\": }\n]}").unwrap_err();
+        assert_eq!(err.line(), 3);
+        assert!(matches!(
+            parse_clusters_json("  "),
+            Err(ParseError::Empty(_))
+        ));
+        let empty = parse_clusters_json("{}").unwrap();
+        assert!(empty.clusters.is_empty() && empty.issues.is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(input in "\\PC{0,200}") {
+            let _ = parse_clusters_json(&input);
+        }
+
+        #[test]
+        fn mutated_documents_never_panic(cut in 0usize..2000, byte in 0u8..128) {
+            let mut doc = SNAKE.as_bytes().to_vec();
+            if let Some(b) = doc.get_mut(cut % SNAKE.len()) {
+                *b = byte;
+            }
+            if let Ok(text) = std::str::from_utf8(&doc) {
+                let _ = parse_clusters_json(text);
+            }
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! `StatsSet`: every stat of one `/stats` capture, grouped per upstream cluster.
+//!
+//! Built to be re-filled: a poller re-parses each new capture into the same `StatsSet`
+//! ([`StatsSet::begin_reparse`]) and, because Envoy prints stats in a stable sorted order,
+//! each line usually lands on the entry right after the previous one (a cursor), so the steady
+//! state does no hashing and no allocation per line.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::cluster_key::ClusterKey;
+use super::error::LineIssue;
+use super::stat::{Histogram, StatValue};
+
+/// Which admin output a `StatsSet` was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatsFormat {
+    #[default]
+    Text,
+    Json,
+    Prometheus,
+}
+
+/// One stat: its name as a range of the table's name arena, the parse generation that last
+/// set it (equal to the table's generation = present in the current capture), and its value.
+#[derive(Debug, Clone)]
+struct Entry {
+    name_start: u32,
+    name_len: u32,
+    generation: u32,
+    value: StatValue,
+}
+
+/// Named stats with insertion order, a name index and a cursor for in-order refills.
+///
+/// Names live back to back in one arena string, in first-seen order, so the in-order refill
+/// reads memory sequentially. A new parse bumps `generation` instead of touching every entry.
+#[derive(Debug, Clone, Default)]
+pub struct StatTable {
+    names: String,
+    entries: Vec<Entry>,
+    index: FxHashMap<Box<str>, u32>,
+    cursor: usize,
+    present: usize,
+    generation: u32,
+}
+
+impl StatTable {
+    fn name_of(&self, e: &Entry) -> &str {
+        let start = e.name_start as usize;
+        self.names
+            .get(start..start + e.name_len as usize)
+            .unwrap_or_default()
+    }
+
+    /// Finds (or creates) the entry for `name` and marks it present. The flag tells whether
+    /// it was already present in this parse.
+    fn slot(&mut self, name: &str) -> (&mut Entry, bool) {
+        let i = match self.entries.get(self.cursor) {
+            Some(e) if self.name_of(e) == name => self.cursor,
+            _ => match self.index.get(name) {
+                Some(&i) => i as usize,
+                None => self.push_entry(name),
+            },
+        };
+        self.cursor = i + 1;
+        let generation = self.generation;
+        let e = &mut self.entries[i];
+        let was_present = e.generation == generation;
+        if !was_present {
+            e.generation = generation;
+            self.present += 1;
+        }
+        (e, was_present)
+    }
+
+    fn push_entry(&mut self, name: &str) -> usize {
+        let i = self.entries.len();
+        self.entries.push(Entry {
+            name_start: self.names.len() as u32,
+            name_len: name.len() as u32,
+            generation: self.generation.wrapping_sub(1),
+            value: StatValue::Int(0),
+        });
+        self.names.push_str(name);
+        self.index.insert(name.into(), i as u32);
+        i
+    }
+
+    pub fn set_int(&mut self, name: &str, value: u64) {
+        self.slot(name).0.value = StatValue::Int(value);
+    }
+
+    /// Adds to an integer stat (Prometheus splits some stats across label values).
+    pub fn add_int(&mut self, name: &str, value: u64) {
+        let (e, was_present) = self.slot(name);
+        e.value = match e.value {
+            StatValue::Int(v) if was_present => StatValue::Int(v.saturating_add(value)),
+            _ => StatValue::Int(value),
+        };
+    }
+
+    pub fn set_text(&mut self, name: &str, text: &str) {
+        let (e, _) = self.slot(name);
+        match &mut e.value {
+            StatValue::Text(s) => {
+                s.clear();
+                s.push_str(text);
+            }
+            v => *v = StatValue::Text(text.to_string()),
+        }
+    }
+
+    /// The histogram for `name`, cleared for refilling (its buffers are reused).
+    pub fn histogram_mut(&mut self, name: &str) -> &mut Histogram {
+        let (e, _) = self.slot(name);
+        if !matches!(e.value, StatValue::Histogram(_)) {
+            e.value = StatValue::Histogram(Box::default());
+        }
+        match &mut e.value {
+            StatValue::Histogram(h) => {
+                h.clear();
+                h
+            }
+            _ => unreachable!("value was just set to a histogram"),
+        }
+    }
+
+    /// Same as [`histogram_mut`](Self::histogram_mut) but keeps what is already there (for
+    /// Prometheus, where one histogram arrives over many lines).
+    pub fn histogram_accumulate(&mut self, name: &str) -> &mut Histogram {
+        let (e, was_present) = self.slot(name);
+        match &mut e.value {
+            StatValue::Histogram(h) if !was_present => h.clear(),
+            StatValue::Histogram(_) => {}
+            v => *v = StatValue::Histogram(Box::default()),
+        }
+        match &mut e.value {
+            StatValue::Histogram(h) => h,
+            _ => unreachable!("value was just set to a histogram"),
+        }
+    }
+
+    /// The name of the entry the cursor points at: the stat expected next when the capture has
+    /// the same layout as the previous parse.
+    pub(crate) fn expected(&self) -> Option<&str> {
+        self.entries.get(self.cursor).map(|e| self.name_of(e))
+    }
+
+    /// Sets the entry at the cursor (the caller matched its name with [`expected`]) and moves
+    /// the cursor on. Returns false when there is no such entry.
+    ///
+    /// [`expected`]: Self::expected
+    pub(crate) fn set_int_at_cursor(&mut self, value: u64) -> bool {
+        let Some(e) = self.entries.get_mut(self.cursor) else {
+            return false;
+        };
+        e.value = StatValue::Int(value);
+        if e.generation != self.generation {
+            e.generation = self.generation;
+            self.present += 1;
+        }
+        self.cursor += 1;
+        true
+    }
+
+    /// True when `name` was seen in this or an earlier parse (cheap: the cursor entry is
+    /// compared first).
+    pub(crate) fn knows(&self, name: &str) -> bool {
+        match self.entries.get(self.cursor) {
+            Some(e) if self.name_of(e) == name => true,
+            _ => self.index.contains_key(name),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&StatValue> {
+        let &i = self.index.get(name)?;
+        let e = self.entries.get(i as usize)?;
+        (e.generation == self.generation).then_some(&e.value)
+    }
+
+    /// Present stats in the order they were first seen.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &StatValue)> {
+        self.entries
+            .iter()
+            .filter(|e| e.generation == self.generation)
+            .map(|e| (self.name_of(e), &e.value))
+    }
+
+    pub fn len(&self) -> usize {
+        self.present
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.present == 0
+    }
+
+    fn begin_reparse(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Wrapped after 2^32 parses: make sure no entry looks current by accident.
+            for e in &mut self.entries {
+                e.generation = u32::MAX;
+            }
+        }
+        self.present = 0;
+        self.cursor = 0;
+    }
+
+    /// Approximate heap bytes held (for memory budgets).
+    pub fn heap_bytes(&self) -> usize {
+        let entries = self.entries.capacity() * std::mem::size_of::<Entry>();
+        let names = 2 * self.names.capacity();
+        let index = self.index.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1);
+        entries + names + index
+    }
+}
+
+/// The stats of one cluster, keyed by the stat suffix after the cluster name
+/// (`upstream_rq_timeout`, `circuit_breakers.default.rq_open`, `ssl.versions.TLSv1.3`).
+#[derive(Debug, Clone)]
+pub struct ClusterStats {
+    pub key: ClusterKey,
+    pub stats: StatTable,
+}
+
+impl ClusterStats {
+    pub fn name(&self) -> &str {
+        &self.key.name
+    }
+
+    pub fn get(&self, suffix: &str) -> Option<&StatValue> {
+        self.stats.get(suffix)
+    }
+
+    /// A counter or gauge; `None` when the capture does not have it (not collected).
+    pub fn int(&self, suffix: &str) -> Option<u64> {
+        self.get(suffix).and_then(StatValue::as_int)
+    }
+
+    pub fn histogram(&self, suffix: &str) -> Option<&Histogram> {
+        self.get(suffix).and_then(StatValue::as_histogram)
+    }
+}
+
+/// Every stat of one capture: per-cluster tables, everything else, and the damaged lines.
+#[derive(Debug, Clone, Default)]
+pub struct StatsSet {
+    pub format: StatsFormat,
+    clusters: Vec<ClusterStats>,
+    cluster_index: FxHashMap<Box<str>, u32>,
+    cluster_cursor: usize,
+    other: StatTable,
+    issues: Vec<LineIssue>,
+    /// Number of stat lines (or JSON entries / Prometheus samples) read.
+    pub stat_count: usize,
+}
+
+impl StatsSet {
+    pub fn new(format: StatsFormat) -> Self {
+        StatsSet {
+            format,
+            ..StatsSet::default()
+        }
+    }
+
+    /// Forgets values and issues but keeps names and buffers, for parsing the next capture of
+    /// the same proxy into the same memory.
+    pub fn begin_reparse(&mut self) {
+        for c in &mut self.clusters {
+            c.stats.begin_reparse();
+        }
+        self.other.begin_reparse();
+        self.cluster_cursor = 0;
+        self.issues.clear();
+        self.stat_count = 0;
+    }
+
+    /// The stat table of cluster `name`, created on first use.
+    pub fn cluster_mut(&mut self, name: &str) -> &mut StatTable {
+        let i = self.cluster_slot(name);
+        &mut self.clusters[i].stats
+    }
+
+    fn cluster_slot(&mut self, name: &str) -> usize {
+        let i = match self.clusters.get(self.cluster_cursor) {
+            Some(c) if c.key.name == name => self.cluster_cursor,
+            _ => match self.cluster_index.get(name) {
+                Some(&i) => i as usize,
+                None => {
+                    let i = self.clusters.len();
+                    self.clusters.push(ClusterStats {
+                        key: ClusterKey::parse(name),
+                        stats: StatTable::default(),
+                    });
+                    self.cluster_index.insert(name.into(), i as u32);
+                    i
+                }
+            },
+        };
+        self.cluster_cursor = i;
+        i
+    }
+
+    /// Name of the cluster most recently written to, for the text parser's "same cluster as
+    /// the previous line" fast path.
+    pub(crate) fn current_cluster(&self) -> Option<&str> {
+        self.clusters
+            .get(self.cluster_cursor)
+            .map(|c| c.key.name.as_str())
+    }
+
+    /// Name of the cluster after the current one: the next cluster when the capture has the
+    /// same layout as the previous parse.
+    pub(crate) fn next_cluster(&self) -> Option<&str> {
+        self.clusters
+            .get(self.cluster_cursor + 1)
+            .map(|c| c.key.name.as_str())
+    }
+
+    /// The name of the cluster at `offset` from the cursor and the stat its table expects next.
+    pub(crate) fn cursor_expectation(&self, offset: usize) -> Option<(&str, &str)> {
+        let c = self.clusters.get(self.cluster_cursor + offset)?;
+        Some((c.key.name.as_str(), c.stats.expected()?))
+    }
+
+    /// True when `suffix` is already a stat of the cluster at `offset` from the cursor (0 =
+    /// current, 1 = next), from this parse or an earlier one.
+    pub(crate) fn cluster_knows(&self, offset: usize, suffix: &str) -> bool {
+        self.clusters
+            .get(self.cluster_cursor + offset)
+            .is_some_and(|c| c.stats.knows(suffix))
+    }
+
+    /// Moves the cluster cursor `offset` clusters ahead and returns that cluster's table. The
+    /// caller has checked that the cluster exists ([`cluster_knows`](Self::cluster_knows) or
+    /// [`next_cluster`](Self::next_cluster)); out of range it falls back to the other stats.
+    pub(crate) fn advance_cursor_mut(&mut self, offset: usize) -> &mut StatTable {
+        let i = self.cluster_cursor + offset;
+        match self.clusters.get_mut(i) {
+            Some(c) => {
+                self.cluster_cursor = i;
+                &mut c.stats
+            }
+            None => &mut self.other,
+        }
+    }
+
+    /// Longest known cluster name that `rest` starts with, followed by `.`.
+    pub(crate) fn longest_known_prefix<'a>(&self, rest: &'a str) -> Option<(&'a str, &'a str)> {
+        let mut best: Option<(&str, &str)> = None;
+        for (i, _) in rest.match_indices('.') {
+            let (name, tail) = (&rest[..i], &rest[i + 1..]);
+            if self.cluster_index.contains_key(name) {
+                best = Some((name, tail));
+            }
+        }
+        best
+    }
+
+    /// Stats that do not belong to a cluster (`server.*`, `cluster_manager.*`, `http.*`, …).
+    pub fn other_mut(&mut self) -> &mut StatTable {
+        &mut self.other
+    }
+
+    pub fn other(&self) -> &StatTable {
+        &self.other
+    }
+
+    /// Clusters that have at least one stat in the current capture, in first-seen order.
+    pub fn clusters(&self) -> impl Iterator<Item = &ClusterStats> {
+        self.clusters.iter().filter(|c| !c.stats.is_empty())
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&ClusterStats> {
+        let &i = self.cluster_index.get(name)?;
+        let c = &self.clusters[i as usize];
+        (!c.stats.is_empty()).then_some(c)
+    }
+
+    pub fn cluster_count(&self) -> usize {
+        self.clusters().count()
+    }
+
+    pub fn push_issue(&mut self, line: usize, message: impl Into<String>) {
+        self.issues.push(LineIssue {
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Damaged or unattributable lines, in input order.
+    pub fn issues(&self) -> &[LineIssue] {
+        &self.issues
+    }
+
+    /// `server.uptime` in seconds, when the capture has it.
+    pub fn uptime_seconds(&self) -> Option<u64> {
+        self.other.get("server.uptime").and_then(StatValue::as_int)
+    }
+
+    /// Approximate heap bytes held by the set.
+    pub fn heap_bytes(&self) -> usize {
+        let clusters: usize = self
+            .clusters
+            .iter()
+            .map(|c| std::mem::size_of::<ClusterStats>() + c.key.name.len() + c.stats.heap_bytes())
+            .sum();
+        clusters + self.other.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reparse_keeps_names_but_forgets_values() {
+        let mut set = StatsSet::new(StatsFormat::Text);
+        set.cluster_mut("outbound|80||a.b.svc.cluster.local")
+            .set_int("upstream_rq_total", 5);
+        set.cluster_mut("outbound|80||a.b.svc.cluster.local")
+            .set_text("version_text", "v1");
+        set.other_mut().set_int("server.uptime", 10);
+        assert_eq!(set.cluster_count(), 1);
+        let c = set.cluster("outbound|80||a.b.svc.cluster.local").unwrap();
+        assert_eq!(c.int("upstream_rq_total"), Some(5));
+        assert_eq!(c.int("version_text"), None);
+        assert_eq!(set.uptime_seconds(), Some(10));
+
+        set.begin_reparse();
+        assert_eq!(set.cluster_count(), 0);
+        assert!(set.cluster("outbound|80||a.b.svc.cluster.local").is_none());
+        set.cluster_mut("outbound|80||a.b.svc.cluster.local")
+            .set_int("upstream_rq_total", 7);
+        let c = set.cluster("outbound|80||a.b.svc.cluster.local").unwrap();
+        assert_eq!(c.int("upstream_rq_total"), Some(7));
+        assert_eq!(c.get("version_text"), None, "absent in the new capture");
+        assert_eq!(c.stats.len(), 1);
+    }
+
+    #[test]
+    fn add_int_sums_within_one_parse_only() {
+        let mut t = StatTable::default();
+        t.add_int("upstream_rq_5xx", 2);
+        t.add_int("upstream_rq_5xx", 3);
+        assert_eq!(t.get("upstream_rq_5xx"), Some(&StatValue::Int(5)));
+        t.begin_reparse();
+        t.add_int("upstream_rq_5xx", 1);
+        assert_eq!(t.get("upstream_rq_5xx"), Some(&StatValue::Int(1)));
+    }
+
+    #[test]
+    fn longest_known_prefix_prefers_longer_names() {
+        let mut set = StatsSet::default();
+        set.cluster_mut("a");
+        set.cluster_mut("a.b");
+        assert_eq!(set.longest_known_prefix("a.b.c"), Some(("a.b", "c")));
+        assert_eq!(set.longest_known_prefix("x.y"), None);
+    }
+}

@@ -1,0 +1,278 @@
+//! Plain-text rendering of an inspect [`Report`]: no box drawing, fit for a terminal, a grep
+//! and a postmortem document. Absent stats print as `—` (not collected), never as 0.
+
+use std::fmt::Write as _;
+
+use super::compare::IntervalSource;
+use super::report::{ClusterReport, Report, StatsCollection};
+
+/// The stats every cluster block shows, in this order, with a short gloss.
+pub const KEY_STATS: &[(&str, &str)] = &[
+    ("upstream_rq_total", "requests"),
+    ("upstream_rq_timeout", "route timeouts (504 UT)"),
+    ("upstream_rq_per_try_timeout", "per-try timeouts"),
+    (
+        "upstream_cx_destroy_with_active_rq",
+        "conns closed with requests in flight",
+    ),
+    (
+        "upstream_cx_destroy_local_with_active_rq",
+        "  closed by this Envoy (local)",
+    ),
+    (
+        "upstream_cx_destroy_remote_with_active_rq",
+        "  closed by the upstream (remote)",
+    ),
+    ("upstream_cx_connect_fail", "connect failures"),
+    ("upstream_cx_connect_timeout", "connect timeouts"),
+    ("upstream_rq_pending_overflow", "pending overflow (503 UO)"),
+    ("upstream_rq_retry", "retries"),
+    (
+        "upstream_rq_retry_overflow",
+        "retries refused by circuit breaker",
+    ),
+    ("upstream_rq_5xx", "5xx responses"),
+    (
+        "outlier_detection.ejections_active",
+        "hosts ejected now (gauge)",
+    ),
+];
+
+const NOT_COLLECTED: &str = "—";
+
+/// Renders the whole report.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    header(&mut out, report);
+    for cluster in &report.clusters {
+        cluster_block(&mut out, report, cluster);
+    }
+    if report.clusters.is_empty() {
+        out.push_str("\nno clusters in these captures\n");
+    }
+    out
+}
+
+fn header(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "meshtop inspect {}", report.meshtop_version);
+    for input in &report.inputs {
+        let kind = input.kind.map_or("unreadable", |k| k.admin_path());
+        let _ = writeln!(out, "  {:<12} {}", kind, input.path);
+        for w in &input.warnings {
+            let _ = writeln!(out, "    warning: {}:{}: {}", input.path, w.line, w.message);
+        }
+        if let Some(e) = &input.error {
+            let _ = writeln!(out, "    error: {e}");
+        }
+    }
+    if let Some(p) = &report.proxy {
+        let mut parts = Vec::new();
+        if let (Some(pod), Some(ns)) = (&p.pod, &p.namespace) {
+            parts.push(format!("pod {ns}/{pod}"));
+        }
+        if let Some(v) = &p.envoy_version {
+            parts.push(format!("Envoy {v}"));
+        }
+        if let Some(s) = &p.state {
+            parts.push(s.clone());
+        }
+        if let Some(u) = p.uptime_seconds {
+            parts.push(format!(
+                "uptime {}",
+                super::config_view::human(std::time::Duration::from_secs(u))
+            ));
+        }
+        let _ = writeln!(out, "proxy: {}", parts.join(" · "));
+    }
+    comparison_line(out, report);
+    collection_lines(out, report);
+    out.push_str(
+        "legend: — = absent from the capture: not collected (stats matcher), or a stat Envoy only\n\
+         creates when it first happens (upstream_rq_5xx, outlier_detection.*). Never read it as 0.\n",
+    );
+}
+
+fn comparison_line(out: &mut String, report: &Report) {
+    let Some(c) = &report.comparison else { return };
+    let interval = match (c.interval_seconds, c.interval_source) {
+        (Some(s), IntervalSource::Flag) => format!("{s}s apart (--interval)"),
+        (Some(s), IntervalSource::ServerUptime) => format!("{s}s apart (from server.uptime)"),
+        (Some(s), IntervalSource::UptimeSinceRestart) => {
+            format!("rates over the {s}s since the restart")
+        }
+        _ => "interval unknown: deltas only; pass --interval 30s for rates".to_string(),
+    };
+    let _ = writeln!(out, "comparing {} → {}: {interval}", c.before, c.after);
+    if c.proxy_restarted {
+        let _ = writeln!(
+            out,
+            "proxy restarted between the captures (server.uptime went down): Δ counts since the restart"
+        );
+    }
+}
+
+fn collection_lines(out: &mut String, report: &Report) {
+    match report.stats_collection {
+        StatsCollection::Full => {
+            out.push_str("stats collection: full (per-cluster stats present)\n")
+        }
+        StatsCollection::None => {
+            out.push_str("stats collection: no /stats capture given; cluster stats not collected\n")
+        }
+        StatsCollection::DefaultInclusionOnly => {
+            out.push_str(
+                "stats collection: DEFAULT INCLUSION ONLY. This sidecar records no per-cluster stats\n\
+                 (Istio's default stats matcher keeps only cluster_manager, listener_manager, server and\n\
+                 cluster.xds-grpc). Cluster counters below are NOT COLLECTED, which is not the same as zero.\n\
+                 /clusters per-host counters (rq_timeout, rq_error, cx_connect_fail) are always recorded.\n\
+                 To collect per-cluster stats, add to the pod template:\n",
+            );
+            for line in report.stats_opt_in.unwrap_or_default().lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+}
+
+fn cluster_block(out: &mut String, report: &Report, c: &ClusterReport) {
+    let _ = writeln!(out, "\n{}", c.key.name);
+    if c.label != c.key.name {
+        let _ = writeln!(out, "  {}", c.label);
+    }
+    if c.stats.is_empty() {
+        let why = match report.stats_collection {
+            StatsCollection::Full => "no stats for this cluster in the capture (not collected)",
+            _ => "cluster stats not collected",
+        };
+        let _ = writeln!(out, "  stats: {why}");
+    } else if let Some(summary) = quiet_summary(c) {
+        let _ = writeln!(out, "  {summary}");
+    } else {
+        stats_table(out, c);
+    }
+    if let Some(e) = &c.endpoints {
+        let opt = |v: Option<u64>| v.map_or(NOT_COLLECTED.to_string(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "  endpoints (/clusters): {}/{} healthy · {} ejected · rq_total {} · rq_timeout {} · rq_error {} · cx_connect_fail {}",
+            e.healthy,
+            e.total,
+            e.ejected,
+            opt(e.rq_total),
+            opt(e.rq_timeout),
+            opt(e.rq_error),
+            opt(e.cx_connect_fail)
+        );
+        for host in &e.unhealthy {
+            let _ = writeln!(out, "    unhealthy: {host}");
+        }
+    }
+    if let Some(cfg) = &c.config {
+        config_lines(out, cfg);
+    }
+}
+
+/// One line instead of the table when every key counter that is present is 0 (and did not
+/// move): a quiet cluster should not push the interesting ones off the screen.
+fn quiet_summary(c: &ClusterReport) -> Option<String> {
+    let present: Vec<u64> = KEY_STATS.iter().filter_map(|(s, _)| c.stats.get(*s).copied()).collect();
+    let moved = c.change.as_ref().is_some_and(|d| {
+        KEY_STATS.iter().any(|(s, _)| d.deltas.get(*s).is_some_and(|v| *v > 0))
+    });
+    if present.is_empty() || present.iter().any(|v| *v > 0) || moved {
+        return None;
+    }
+    let absent: Vec<&str> = KEY_STATS.iter().map(|(s, _)| *s).filter(|s| !c.stats.contains_key(*s)).collect();
+    let mut line = format!("quiet: no requests, no errors (all {} key counters present are 0)", present.len());
+    if !absent.is_empty() {
+        line.push_str(&format!("; not collected: {}", absent.join(", ")));
+    }
+    Some(line)
+}
+
+fn stats_table(out: &mut String, c: &ClusterReport) {
+    let change = c.change.as_ref();
+    let _ = writeln!(
+        out,
+        "  {:<44} {:>14} {:>12} {:>10}",
+        "stat",
+        "value",
+        if change.is_some() { "Δ" } else { "" },
+        if change.is_some_and(|d| !d.rates.is_empty()) {
+            "per s"
+        } else {
+            ""
+        }
+    );
+    for (stat, gloss) in KEY_STATS {
+        let value = c
+            .stats
+            .get(*stat)
+            .map_or(NOT_COLLECTED.to_string(), |v| v.to_string());
+        let delta = change
+            .and_then(|d| d.deltas.get(*stat))
+            .map_or(String::new(), |d| format!("+{d}"));
+        let rate = change
+            .and_then(|d| d.rates.get(*stat))
+            .map_or(String::new(), |r| format!("{r:.2}"));
+        let _ = writeln!(
+            out,
+            "  {stat:<44} {value:>14} {delta:>12} {rate:>10}  {gloss}"
+        );
+    }
+    let members = match (
+        c.stats.get("membership_healthy"),
+        c.stats.get("membership_total"),
+    ) {
+        (Some(h), Some(t)) => format!("{h}/{t}"),
+        _ => NOT_COLLECTED.to_string(),
+    };
+    let _ = writeln!(out, "  {:<44} {members:>14}", "membership_healthy/total");
+    let p99 = c
+        .upstream_rq_time_p99_ms
+        .map_or(NOT_COLLECTED.to_string(), |v| format!("{v:.0} ms"));
+    let _ = writeln!(
+        out,
+        "  {:<44} {p99:>14}",
+        "upstream_rq_time p99 (since start)"
+    );
+    if let Some(reset) = change.filter(|d| !d.reset_counters.is_empty()) {
+        let _ = writeln!(
+            out,
+            "  counters reset between captures: {}",
+            reset.reset_counters.join(", ")
+        );
+    }
+}
+
+fn config_lines(out: &mut String, cfg: &super::config_view::ConfigView) {
+    let _ = writeln!(
+        out,
+        "  config (/config_dump): connect_timeout {} · idle_timeout {} · max_requests_per_connection {}",
+        cfg.connect_timeout, cfg.idle_timeout, cfg.max_requests_per_connection
+    );
+    let _ = writeln!(
+        out,
+        "    circuit breakers: max_connections {} · max_pending_requests {} · max_requests {} · max_retries {}",
+        cfg.max_connections, cfg.max_pending_requests, cfg.max_requests, cfg.max_retries
+    );
+    if let Some(o) = &cfg.outlier_detection {
+        let _ = writeln!(out, "    outlier detection: {o}");
+    }
+    if let Some(k) = &cfg.tcp_keepalive {
+        let _ = writeln!(out, "    tcp keepalive: {k}");
+    }
+    for r in &cfg.routes {
+        let retries = match r.retries {
+            Some(n) if r.retry_on.is_empty() => format!("{n} retries"),
+            Some(n) => format!("{n} retries on {}", r.retry_on.join(",")),
+            None => "no retry policy".to_string(),
+        };
+        let per_try = r.per_try_timeout.as_deref().unwrap_or("unset (each try may use the whole route timeout)");
+        let _ = writeln!(
+            out,
+            "    route {}: timeout {} · per_try_timeout {per_try} · {retries}",
+            r.route, r.timeout
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! meshtop — an on-call terminal dashboard for Envoy/Istio service meshes.
+//!
+//! The crate is organised as in `docs/ARCHITECTURE.md`: pure modules (`envoy`) parse and
+//! model; `inspect` is the postmortem command over saved captures; `cli` holds the flags.
+
+pub mod cli;
+pub mod envoy;
+pub mod inspect;
