@@ -21,9 +21,7 @@ fn inspect(args: &InspectArgs) -> ExitCode {
     let inputs = load_inputs(&args.files);
     let mut report = build_report(&inputs, args.interval);
     if let Some(filter) = &args.cluster {
-        report
-            .clusters
-            .retain(|c| c.key.name.contains(filter.as_str()));
+        report.retain_clusters_containing(filter);
     }
     emit(&report, args.output)
 }

@@ -63,7 +63,7 @@ pub enum Capture {
 /// Detects the kind of a capture and parses it.
 pub fn parse_capture(bytes: &[u8]) -> Result<(CaptureKind, Capture), ParseError> {
     let kind = detect(bytes)?;
-    let text = require_text(bytes, "capture")?;
+    let text = require_text(bytes, "Envoy admin capture")?;
     let capture = match kind {
         CaptureKind::StatsText => Capture::Stats(Box::new(parse_stats_text(bytes)?)),
         CaptureKind::StatsJson => Capture::Stats(Box::new(parse_stats_json(bytes)?)),
@@ -78,7 +78,7 @@ pub fn parse_capture(bytes: &[u8]) -> Result<(CaptureKind, Capture), ParseError>
 
 /// Tells which admin output `bytes` holds, without parsing it fully.
 pub fn detect(bytes: &[u8]) -> Result<CaptureKind, ParseError> {
-    let text = require_text(bytes, "capture")?;
+    let text = require_text(bytes, "Envoy admin capture")?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return detect_json(text);

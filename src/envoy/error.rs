@@ -41,10 +41,10 @@ impl fmt::Display for LineIssue {
 /// The input could not be parsed at all.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParseError {
-    #[error("{}: empty input", .0)]
+    #[error("1: empty input (expected a {0})")]
     Empty(&'static str),
     #[error(
-        "{line}: binary data (byte {byte} is not text); is this really an Envoy admin capture?"
+        "{line}: binary data at byte offset {byte} (0-based), not text; is this really an Envoy admin capture?"
     )]
     Binary { line: usize, byte: usize },
     #[error("{}: {reason}", .position)]

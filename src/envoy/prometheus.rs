@@ -37,6 +37,8 @@ mod stat_suffix;
 
 pub use istio_request::{IstioRequestSeries, istio_requests};
 
+use super::catalog;
+use super::cluster_key::ClusterKey;
 use super::error::{ParseError, require_text};
 use super::stat::{Bucket, Histogram, Quantile};
 use super::stats_set::{StatTable, StatsFormat, StatsSet};
@@ -128,6 +130,8 @@ struct SampleReader<'a> {
     compound: Option<&'a str>,
     name: String,
     alias: String,
+    /// A cluster name repaired from Istio's truncation (see [`heal_istio_cluster`]).
+    cluster: String,
 }
 
 impl<'a> SampleReader<'a> {
@@ -150,6 +154,16 @@ impl<'a> SampleReader<'a> {
             Some((cluster, rest)) => {
                 let obs = observe(part, head, false)?;
                 write_cluster_suffix(rest, &self.labels, &mut self.name);
+                let cluster = match catalog::is_cluster_suffix(&self.name) {
+                    true => cluster,
+                    false => heal_istio_cluster(
+                        cluster,
+                        rest,
+                        &self.labels,
+                        &mut self.name,
+                        &mut self.cluster,
+                    ),
+                };
                 store(set.cluster_mut(cluster), &self.name, obs, true);
             }
             None => {
@@ -222,6 +236,42 @@ impl<'a> SampleReader<'a> {
             store(table, &self.alias, obs, false);
         }
     }
+}
+
+/// Istio ≤ 1.22 extracts `cluster_name` with the lazy regex
+/// `^cluster\.((.+?(\..+?\.svc\.cluster\.local)?)\.)`, so for a host outside
+/// `.svc.cluster.local` (a ServiceEntry like `api.stripe.com`) the label keeps only the first
+/// DNS label (`outbound|443||api`) and the rest of the host lands in the metric name
+/// (`envoy_cluster_stripe_com_upstream_cx_total`). This moves it back: the longest metric-name
+/// tail that is a known stat suffix is the stat; what precedes it, with `_` read as `.` (DNS
+/// names have no `_`), completes the host. `name` holds the stat suffix on return; the
+/// repaired cluster name is written to `buf`. Anything else is returned unchanged.
+fn heal_istio_cluster<'b>(
+    cluster: &'b str,
+    rest: &str,
+    labels: &[Label<'_>],
+    name: &mut String,
+    buf: &'b mut String,
+) -> &'b str {
+    let truncated = ClusterKey::parse(cluster)
+        .istio()
+        .is_some_and(|c| !c.host.is_empty() && !c.host.contains('.'));
+    if !truncated {
+        return cluster;
+    }
+    let mut candidate = String::new();
+    for (i, _) in rest.match_indices('_') {
+        write_cluster_suffix(&rest[i + 1..], labels, &mut candidate);
+        if catalog::is_cluster_suffix(&candidate) {
+            buf.clear();
+            buf.push_str(cluster);
+            buf.push('.');
+            buf.extend(rest[..i].chars().map(|c| if c == '_' { '.' } else { c }));
+            std::mem::swap(name, &mut candidate);
+            return buf;
+        }
+    }
+    cluster
 }
 
 /// The cluster a sample belongs to and its metric name after `envoy_cluster_`.
@@ -315,6 +365,28 @@ mod tests {
             line,
             message: message.to_string(),
         }
+    }
+
+    #[test]
+    fn istio_122_truncated_service_entry_names_are_repaired() {
+        let set = parse(concat!(
+            "envoy_cluster_stripe_com_upstream_cx_total{cluster_name=\"outbound|443||api\"} 215\n",
+            "envoy_cluster_stripe_com_circuit_breakers_default_cx_open{cluster_name=\"outbound|443||api\"} 0\n",
+            "envoy_cluster_upstream_cx_total{cluster_name=\"outbound|8080||inventory-svc.prod.svc.cluster.local\"} 9\n",
+        ));
+        assert!(
+            set.cluster("outbound|443||api").is_none(),
+            "no half cluster left behind"
+        );
+        let stripe = set
+            .cluster("outbound|443||api.stripe.com")
+            .expect("repaired name");
+        assert_eq!(stripe.int("upstream_cx_total"), Some(215));
+        assert_eq!(stripe.int("circuit_breakers.default.cx_open"), Some(0));
+        let inv = set
+            .cluster("outbound|8080||inventory-svc.prod.svc.cluster.local")
+            .unwrap();
+        assert_eq!(inv.int("upstream_cx_total"), Some(9));
     }
 
     #[test]

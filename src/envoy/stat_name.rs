@@ -36,10 +36,15 @@ pub fn target<'a>(set: &StatsSet, name: &'a str) -> StatTarget<'a> {
             _ => set.next_cluster(),
         };
         if let Some(suffix) = known.and_then(|cluster| strip_cluster(rest, cluster))
-            && (set.cluster_knows(offset, suffix) || catalog::is_cluster_suffix(suffix))
+            && (set.cluster_knows(offset, suffix)
+                || set.suffix_accepted(suffix)
+                || catalog::is_cluster_suffix(suffix))
         {
             return StatTarget::Cursor { offset, suffix };
         }
+    }
+    if let Some((name, suffix)) = split_on_known(set, rest) {
+        return StatTarget::Cluster { name, suffix };
     }
     if let Some((name, suffix)) = split_cluster_stat(rest) {
         return StatTarget::Cluster { name, suffix };
@@ -60,7 +65,10 @@ pub fn table_for<'s, 'n>(
     line: usize,
 ) -> (&'s mut StatTable, &'n str) {
     match target(set, name) {
-        StatTarget::Cursor { offset, suffix } => (set.advance_cursor_mut(offset), suffix),
+        StatTarget::Cursor { offset, suffix } => {
+            set.accept_suffix(suffix);
+            (set.advance_cursor_mut(offset), suffix)
+        }
         StatTarget::Cluster {
             name: cluster,
             suffix,
@@ -93,6 +101,15 @@ fn looks_cut(name: &str) -> bool {
     (!first.is_empty() && "cluster".ends_with(first) && name.contains('|'))
         || first.starts_with("outbound|")
         || first.starts_with("inbound|")
+}
+
+/// The leftmost split into a cluster this set already has and a suffix it already accepted:
+/// cheap hash lookups that spare the catalog when Envoy's output revisits every cluster
+/// (text readouts first, histograms last).
+fn split_on_known<'a>(set: &StatsSet, rest: &'a str) -> Option<(&'a str, &'a str)> {
+    memchr::memchr_iter(b'.', rest.as_bytes())
+        .map(|i| (&rest[..i], &rest[i + 1..]))
+        .find(|(name, suffix)| set.suffix_accepted(suffix) && set.has_cluster(name))
 }
 
 /// `rest` without the leading `cluster` name and its delimiter (`.` or `;.`).

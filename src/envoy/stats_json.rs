@@ -14,7 +14,7 @@ use super::stats_set::{StatsFormat, StatsSet};
 
 /// Parses a JSON `/stats` capture into a new [`StatsSet`].
 pub fn parse_stats_json(input: &[u8]) -> Result<StatsSet, ParseError> {
-    let text = require_text(input, "stats capture")?;
+    let text = require_text(input, "/stats capture")?;
     let doc: Value = serde_json::from_str(text).map_err(|e| ParseError::from_json(&e))?;
     let Some(entries) = doc.get("stats").and_then(Value::as_array) else {
         return Err(ParseError::syntax(

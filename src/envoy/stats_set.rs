@@ -35,12 +35,15 @@ struct Entry {
 /// Named stats with insertion order, a name index and a cursor for in-order refills.
 ///
 /// Names live back to back in one arena string, in first-seen order, so the in-order refill
-/// reads memory sequentially. A new parse bumps `generation` instead of touching every entry.
+/// reads memory sequentially. The index maps a 64-bit hash of the name to the entry (names
+/// with colliding hashes go to `collided`, searched linearly), so adding a stat allocates no
+/// key. A new parse bumps `generation` instead of touching every entry.
 #[derive(Debug, Clone, Default)]
 pub struct StatTable {
     names: String,
     entries: Vec<Entry>,
-    index: FxHashMap<Box<str>, u32>,
+    index: FxHashMap<u64, u32>,
+    collided: Vec<u32>,
     cursor: usize,
     present: usize,
     generation: u32,
@@ -59,8 +62,8 @@ impl StatTable {
     fn slot(&mut self, name: &str) -> (&mut Entry, bool) {
         let i = match self.entries.get(self.cursor) {
             Some(e) if self.name_of(e) == name => self.cursor,
-            _ => match self.index.get(name) {
-                Some(&i) => i as usize,
+            _ => match self.find(name) {
+                Some(i) => i,
                 None => self.push_entry(name),
             },
         };
@@ -76,6 +79,10 @@ impl StatTable {
     }
 
     fn push_entry(&mut self, name: &str) -> usize {
+        self.push_entry_hashed(name, name_hash(name))
+    }
+
+    fn push_entry_hashed(&mut self, name: &str, hash: u64) -> usize {
         let i = self.entries.len();
         self.entries.push(Entry {
             name_start: self.names.len() as u32,
@@ -84,8 +91,33 @@ impl StatTable {
             value: StatValue::Int(0),
         });
         self.names.push_str(name);
-        self.index.insert(name.into(), i as u32);
+        match self.index.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i as u32);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.collided.push(i as u32),
+        }
         i
+    }
+
+    /// The entry named `name`, from any parse.
+    fn find(&self, name: &str) -> Option<usize> {
+        let &i = self.index.get(&name_hash(name))?;
+        let e = self.entries.get(i as usize)?;
+        if self.name_of(e) == name {
+            return Some(i as usize);
+        }
+        self.collided
+            .iter()
+            .map(|&i| i as usize)
+            .find(|&i| self.entries.get(i).is_some_and(|e| self.name_of(e) == name))
+    }
+
+    /// Reserves room for about `stats` stats with `name_bytes` bytes of names.
+    fn reserve(&mut self, stats: usize, name_bytes: usize) {
+        self.entries.reserve(stats);
+        self.names.reserve(name_bytes);
+        self.index.reserve(stats);
     }
 
     pub fn set_int(&mut self, name: &str, value: u64) {
@@ -170,13 +202,12 @@ impl StatTable {
     pub(crate) fn knows(&self, name: &str) -> bool {
         match self.entries.get(self.cursor) {
             Some(e) if self.name_of(e) == name => true,
-            _ => self.index.contains_key(name),
+            _ => self.find(name).is_some(),
         }
     }
 
     pub fn get(&self, name: &str) -> Option<&StatValue> {
-        let &i = self.index.get(name)?;
-        let e = self.entries.get(i as usize)?;
+        let e = self.entries.get(self.find(name)?)?;
         (e.generation == self.generation).then_some(&e.value)
     }
 
@@ -212,7 +243,7 @@ impl StatTable {
     pub fn heap_bytes(&self) -> usize {
         let entries = self.entries.capacity() * std::mem::size_of::<Entry>();
         let names = 2 * self.names.capacity();
-        let index = self.index.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1);
+        let index = self.index.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
         entries + names + index
     }
 }
@@ -252,6 +283,9 @@ pub struct StatsSet {
     cluster_index: FxHashMap<Box<str>, u32>,
     cluster_cursor: usize,
     other: StatTable,
+    /// Suffixes already accepted as cluster stat suffixes in this set: a cheaper check than
+    /// the catalog for the next cluster with the same stats.
+    accepted_suffixes: rustc_hash::FxHashSet<Box<str>>,
     issues: Vec<LineIssue>,
     /// Number of stat lines (or JSON entries / Prometheus samples) read.
     pub stat_count: usize,
@@ -290,9 +324,15 @@ impl StatsSet {
                 Some(&i) => i as usize,
                 None => {
                     let i = self.clusters.len();
+                    // Clusters of one proxy tend to have the same stats: size the new table
+                    // like the previous one to avoid regrowing it line by line.
+                    let mut stats = StatTable::default();
+                    if let Some(prev) = self.clusters.last() {
+                        stats.reserve(prev.stats.entries.len(), prev.stats.names.len());
+                    }
                     self.clusters.push(ClusterStats {
                         key: ClusterKey::parse(name),
-                        stats: StatTable::default(),
+                        stats,
                     });
                     self.cluster_index.insert(name.into(), i as u32);
                     i
@@ -344,6 +384,23 @@ impl StatsSet {
                 &mut c.stats
             }
             None => &mut self.other,
+        }
+    }
+
+    /// True when a cluster of this name was seen in this or an earlier parse.
+    pub(crate) fn has_cluster(&self, name: &str) -> bool {
+        self.cluster_index.contains_key(name)
+    }
+
+    /// True when `suffix` was accepted as a cluster stat suffix before.
+    pub(crate) fn suffix_accepted(&self, suffix: &str) -> bool {
+        self.accepted_suffixes.contains(suffix)
+    }
+
+    /// Remembers an accepted cluster stat suffix.
+    pub(crate) fn accept_suffix(&mut self, suffix: &str) {
+        if !self.accepted_suffixes.contains(suffix) {
+            self.accepted_suffixes.insert(suffix.into());
         }
     }
 
@@ -411,6 +468,12 @@ impl StatsSet {
     }
 }
 
+/// FxHash of a stat name, the key of [`StatTable`]'s index.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +512,24 @@ mod tests {
         t.begin_reparse();
         t.add_int("upstream_rq_5xx", 1);
         assert_eq!(t.get("upstream_rq_5xx"), Some(&StatValue::Int(1)));
+    }
+
+    #[test]
+    fn names_with_colliding_hashes_are_kept_apart() {
+        let mut t = StatTable::default();
+        let a = t.push_entry_hashed("upstream_rq_total", 42);
+        let b = t.push_entry_hashed("upstream_rq_timeout", 42);
+        assert_ne!(a, b);
+        assert_eq!(t.collided, vec![b as u32]);
+        // `find` hashes for real, so plant the colliding hash under the real one too.
+        let real = name_hash("upstream_rq_timeout");
+        t.index.insert(real, a as u32);
+        assert_eq!(
+            t.find("upstream_rq_timeout"),
+            Some(b),
+            "found through the collision list"
+        );
+        assert_eq!(t.find("upstream_cx_total"), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn parse_stats_text(input: &[u8]) -> Result<StatsSet, ParseError> {
 /// Damaged lines are recorded as issues and skipped. It fails only when the input is empty,
 /// starts with binary data, or has no line that reads as a stat.
 pub fn parse_stats_text_into(input: &[u8], set: &mut StatsSet) -> Result<(), ParseError> {
-    require_text_start(input, "stats capture")?;
+    require_text_start(input, "/stats capture")?;
     set.begin_reparse();
     set.format = StatsFormat::Text;
     let mut scratch = Histogram::default();

@@ -37,6 +37,10 @@ pub struct Comparison {
     pub interval_source: IntervalSource,
     /// The proxy restarted between the captures (`server.uptime` went down).
     pub proxy_restarted: bool,
+    /// `--interval` was given but does not apply: after a restart the rates are over the
+    /// time since the restart.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interval_flag_ignored: bool,
 }
 
 /// Per-cluster deltas (`after - before`, or `after` after a reset) and rates per second.
@@ -73,6 +77,8 @@ pub fn compare_sets(
         interval_seconds,
         interval_source,
         proxy_restarted: restarted,
+        interval_flag_ignored: interval_flag.is_some()
+            && interval_source == IntervalSource::UptimeSinceRestart,
     }
 }
 

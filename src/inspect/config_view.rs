@@ -1,5 +1,6 @@
 //! Condensed views of one cluster's `/config_dump` settings and `/clusters` endpoint health,
-//! as `inspect` shows them. Values Envoy fills in itself are marked `(Envoy default)`.
+//! as `inspect` shows them. Values Envoy fills in itself are listed in `envoy_defaults` and
+//! marked `(Envoy default)` in text. Durations are milliseconds (`*_ms`) for scripts.
 
 use serde::Serialize;
 
@@ -12,151 +13,152 @@ use crate::envoy::config_dump::cluster::{
 use crate::envoy::config_dump::duration::format_duration;
 use crate::envoy::config_dump::route::{RouteEntry, RouteTimeout};
 
-/// A setting as text plus whether Envoy's built-in default applies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Setting {
-    pub value: String,
-    pub envoy_default: bool,
-}
-
-impl Setting {
-    fn set(value: String) -> Self {
-        Setting {
-            value,
-            envoy_default: false,
-        }
-    }
-
-    fn default(value: String) -> Self {
-        Setting {
-            value,
-            envoy_default: true,
-        }
-    }
-
-    fn or_default<T>(value: Option<T>, default: T, show: impl Fn(T) -> String) -> Self {
-        match value {
-            Some(v) => Setting::set(show(v)),
-            None => Setting::default(show(default)),
-        }
-    }
-}
-
-impl std::fmt::Display for Setting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.envoy_default {
-            true => write!(f, "{} (Envoy default)", self.value),
-            false => f.write_str(&self.value),
-        }
-    }
-}
-
 /// Effective route settings for one route that sends traffic to the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RouteView {
     /// `route config / virtual host / route name`.
     pub route: String,
-    pub timeout: Setting,
-    pub per_try_timeout: Option<String>,
-    pub retries: Option<u32>,
+    /// `null`: the route has no timeout (`0s`, Istio's default).
+    pub timeout_ms: Option<u64>,
+    /// The route sets no `timeout`, so Envoy's 15 s default applies.
+    pub timeout_is_envoy_default: bool,
+    /// `null`: each try may use the whole route timeout.
+    pub per_try_timeout_ms: Option<u64>,
+    /// Retries allowed (`num_retries`, Envoy's default 1 filled in); `null`: no retry policy.
+    pub retry_attempts: Option<u32>,
     pub retry_on: Vec<String>,
 }
 
-/// The effective settings of one cluster.
+/// Outlier detection as configured on the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutlierView {
+    pub consecutive_5xx: Option<u32>,
+    pub consecutive_gateway_failure: Option<u32>,
+    pub interval_ms: Option<u64>,
+    pub base_ejection_time_ms: Option<u64>,
+    pub max_ejection_percent: Option<u32>,
+}
+
+/// The effective (Envoy-side, from `/config_dump`) settings of one cluster. Fields Envoy
+/// filled with its own defaults are listed in `envoy_defaults`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigView {
-    pub connect_timeout: Setting,
-    pub idle_timeout: Setting,
-    pub max_requests_per_connection: Setting,
-    pub max_connections: Setting,
-    pub max_pending_requests: Setting,
-    pub max_requests: Setting,
-    pub max_retries: Setting,
+    pub connect_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    /// `null`: unlimited.
+    pub max_requests_per_connection: Option<u32>,
+    pub max_connections: u32,
+    pub max_pending_requests: u32,
+    pub max_requests: u32,
+    pub max_retries: u32,
+    /// Names of the fields above that hold Envoy's built-in default, not a configured value.
+    pub envoy_defaults: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outlier_detection: Option<String>,
+    pub outlier_detection: Option<OutlierView>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcp_keepalive: Option<String>,
+    pub tcp_keepalive_time_ms: Option<u64>,
     pub routes: Vec<RouteView>,
+}
+
+impl ConfigView {
+    /// `value` in text, with `(Envoy default)` when Envoy filled it in.
+    pub fn show(&self, field: &str, value: String) -> String {
+        match self.envoy_defaults.contains(&field) {
+            true => format!("{value} (Envoy default)"),
+            false => value,
+        }
+    }
+}
+
+fn ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The view of cluster `name`, when the dump has it.
 pub fn config_view(dump: &ConfigDump, name: &str) -> Option<ConfigView> {
     let c = dump.cluster(name)?;
     let t = c.thresholds(Priority::Default);
-    let limit = |v: Option<u32>, d: u32| Setting::or_default(v, d, show_limit);
+    let mut defaults = Vec::new();
+    let mut pick = |field: &'static str, v: Option<u32>, d: u32| {
+        v.unwrap_or_else(|| {
+            defaults.push(field);
+            d
+        })
+    };
+    let limit = ENVOY_DEFAULT_CIRCUIT_BREAKER_LIMIT;
+    let max_connections = pick("max_connections", t.and_then(|t| t.max_connections), limit);
+    let max_pending_requests = pick(
+        "max_pending_requests",
+        t.and_then(|t| t.max_pending_requests),
+        limit,
+    );
+    let max_requests = pick("max_requests", t.and_then(|t| t.max_requests), limit);
+    let max_retries = pick(
+        "max_retries",
+        t.and_then(|t| t.max_retries),
+        ENVOY_DEFAULT_MAX_RETRIES,
+    );
+    if c.connect_timeout.is_none() {
+        defaults.push("connect_timeout_ms");
+    }
+    if c.http.idle_timeout.is_none() {
+        defaults.push("idle_timeout_ms");
+    }
+    let per_connection = c.http.max_requests_per_connection.filter(|n| *n > 0);
+    if per_connection.is_none() {
+        defaults.push("max_requests_per_connection");
+    }
     Some(ConfigView {
-        connect_timeout: Setting::or_default(
-            c.connect_timeout,
-            ENVOY_DEFAULT_CONNECT_TIMEOUT,
-            human,
-        ),
-        idle_timeout: Setting::or_default(c.http.idle_timeout, ENVOY_DEFAULT_IDLE_TIMEOUT, human),
-        max_requests_per_connection: match c.http.max_requests_per_connection {
-            Some(n) if n > 0 => Setting::set(n.to_string()),
-            _ => Setting::default("unlimited".to_string()),
-        },
-        max_connections: limit(
-            t.and_then(|t| t.max_connections),
-            ENVOY_DEFAULT_CIRCUIT_BREAKER_LIMIT,
-        ),
-        max_pending_requests: limit(
-            t.and_then(|t| t.max_pending_requests),
-            ENVOY_DEFAULT_CIRCUIT_BREAKER_LIMIT,
-        ),
-        max_requests: limit(
-            t.and_then(|t| t.max_requests),
-            ENVOY_DEFAULT_CIRCUIT_BREAKER_LIMIT,
-        ),
-        max_retries: limit(t.and_then(|t| t.max_retries), ENVOY_DEFAULT_MAX_RETRIES),
-        outlier_detection: c.outlier_detection.as_ref().map(|o| {
-            let mut parts = Vec::new();
-            if let Some(n) = o.consecutive_5xx {
-                parts.push(format!("consecutive_5xx {n}"));
-            }
-            if let Some(n) = o.consecutive_gateway_failure {
-                parts.push(format!("consecutive_gateway_failure {n}"));
-            }
-            if let Some(d) = o.interval {
-                parts.push(format!("interval {}", human(d)));
-            }
-            if let Some(d) = o.base_ejection_time {
-                parts.push(format!("base_ejection_time {}", human(d)));
-            }
-            if let Some(p) = o.max_ejection_percent {
-                parts.push(format!("max_ejection_percent {p}%"));
-            }
-            parts.join(" · ")
+        connect_timeout_ms: ms(c.connect_timeout.unwrap_or(ENVOY_DEFAULT_CONNECT_TIMEOUT)),
+        idle_timeout_ms: ms(c.http.idle_timeout.unwrap_or(ENVOY_DEFAULT_IDLE_TIMEOUT)),
+        max_requests_per_connection: per_connection,
+        max_connections,
+        max_pending_requests,
+        max_requests,
+        max_retries,
+        envoy_defaults: defaults,
+        outlier_detection: c.outlier_detection.as_ref().map(|o| OutlierView {
+            consecutive_5xx: o.consecutive_5xx,
+            consecutive_gateway_failure: o.consecutive_gateway_failure,
+            interval_ms: o.interval.map(ms),
+            base_ejection_time_ms: o.base_ejection_time.map(ms),
+            max_ejection_percent: o.max_ejection_percent,
         }),
-        tcp_keepalive: c.tcp_keepalive.as_ref().map(|k| {
-            let time = k.time.map_or("OS default".to_string(), human);
-            format!("time {time}")
-        }),
+        tcp_keepalive_time_ms: c.tcp_keepalive.as_ref().and_then(|k| k.time).map(ms),
         routes: dump.routes_to(name).map(route_view).collect(),
     })
 }
 
 fn route_view(r: &RouteEntry) -> RouteView {
-    let route = match &r.name {
-        Some(n) if !n.is_empty() => format!("{} / {} / {n}", r.route_config, r.virtual_host),
-        _ => format!("{} / {}", r.route_config, r.virtual_host),
-    };
-    let timeout = match r.timeout {
-        RouteTimeout::Disabled => Setting::set("disabled (0s)".to_string()),
-        RouteTimeout::After(d) => Setting::set(human(d)),
-        RouteTimeout::Unset => Setting::default("15s".to_string()),
-    };
+    let parts = [
+        Some(r.route_config.as_str()),
+        Some(r.virtual_host.as_str()),
+        r.name.as_deref(),
+    ];
+    let route = parts
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
     let policy = r.retry_policy.as_ref();
     RouteView {
         route,
-        timeout,
-        per_try_timeout: policy.and_then(|p| p.per_try_timeout).map(human),
-        retries: policy.map(|p| p.effective_num_retries()),
+        timeout_ms: r.timeout.effective().map(ms),
+        timeout_is_envoy_default: r.timeout == RouteTimeout::Unset,
+        per_try_timeout_ms: policy.and_then(|p| p.per_try_timeout).map(ms),
+        retry_attempts: policy.map(|p| p.effective_num_retries()),
         retry_on: policy.map(|p| p.retry_on.clone()).unwrap_or_default(),
     }
 }
 
+/// `2s`, `500ms`, `1h` for a number of milliseconds.
+pub fn human_ms(ms: u64) -> String {
+    human(std::time::Duration::from_millis(ms))
+}
+
 /// Istio writes "no limit" as 2^32-1; say so.
-fn show_limit(n: u32) -> String {
+pub fn show_limit(n: u32) -> String {
     match n {
         u32::MAX => format!("unlimited ({n})"),
         n => n.to_string(),

@@ -66,15 +66,18 @@ pub struct ClusterReport {
     /// `upstream_rq_time` p99 in ms (cumulative since proxy start), when collected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_rq_time_p99_ms: Option<f64>,
+    /// The p99 was interpolated from Prometheus buckets, not computed by Envoy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub upstream_rq_time_p99_estimated: bool,
     /// Counter increases and rates between the first and last `/stats` capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ClusterDelta>,
     /// Endpoint health from `/clusters`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<EndpointView>,
-    /// Effective settings from `/config_dump`.
+    /// Effective Envoy settings from `/config_dump`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<ConfigView>,
+    pub effective_config: Option<ConfigView>,
 }
 
 /// The whole `inspect` result; serialises as the `--output json` document.
@@ -90,9 +93,29 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     pub clusters: Vec<ClusterReport>,
+    /// `--cluster TEXT` when given, and how many clusters it left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_filter: Option<ClusterFilter>,
+}
+
+/// The `--cluster` filter applied to the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterFilter {
+    pub contains: String,
+    pub hidden: usize,
 }
 
 impl Report {
+    /// Keeps only clusters whose name contains `text`, remembering how many were left out.
+    pub fn retain_clusters_containing(&mut self, text: &str) {
+        let before = self.clusters.len();
+        self.clusters.retain(|c| c.key.name.contains(text));
+        self.cluster_filter = Some(ClusterFilter {
+            contains: text.to_string(),
+            hidden: before - self.clusters.len(),
+        });
+    }
+
     /// True when some input could not be parsed at all (exit status 2).
     pub fn has_failed_input(&self) -> bool {
         self.inputs.iter().any(|i| i.error.is_some())
@@ -147,6 +170,7 @@ pub fn build_report(inputs: &[LoadedInput], interval: Option<f64>) -> Report {
         proxy: proxy_report(&sources),
         clusters: cluster_reports(&sources, comparison.as_ref()),
         comparison,
+        cluster_filter: None,
     }
 }
 
@@ -233,14 +257,20 @@ pub const TROUBLE_STATS: &[&str] = &[
 ];
 
 /// How much trouble a cluster shows: the sum of its trouble counters' increases when two
-/// captures are compared, else their totals. Clusters in trouble are listed first.
+/// captures are compared, else their totals. Clusters in trouble are listed first. Without
+/// cluster stats (default inclusion), the always-recorded `/clusters` per-host counters rank
+/// them instead.
 fn trouble(c: &ClusterReport) -> f64 {
     let source = c.change.as_ref().map_or(&c.stats, |d| &d.deltas);
-    TROUBLE_STATS
-        .iter()
-        .filter_map(|s| source.get(*s))
-        .map(|v| *v as f64)
-        .sum()
+    let from_stats: u64 = TROUBLE_STATS.iter().filter_map(|s| source.get(*s)).sum();
+    let from_hosts: u64 = match (&c.endpoints, c.stats.is_empty()) {
+        (Some(e), true) => [e.rq_timeout, e.rq_error, e.cx_connect_fail]
+            .iter()
+            .flatten()
+            .sum(),
+        _ => 0,
+    };
+    (from_stats + from_hosts) as f64
 }
 
 /// Every cluster any source mentions, each once.
@@ -296,12 +326,13 @@ fn cluster_report(name: &str, sources: &Sources<'_>, cmp: Option<&Comparison>) -
                 .collect()
         })
         .unwrap_or_default();
+    let p99 = after.and_then(|c| c.histogram("upstream_rq_time"));
     ClusterReport {
         label: key.label(),
         stats,
-        upstream_rq_time_p99_ms: after
-            .and_then(|c| c.histogram("upstream_rq_time"))
-            .and_then(|h| h.cumulative(99.0)),
+        upstream_rq_time_p99_ms: p99.and_then(|h| h.cumulative(99.0)),
+        upstream_rq_time_p99_estimated: p99
+            .is_some_and(|h| h.quantiles.is_empty() && !h.buckets.is_empty()),
         change: match (cmp, after) {
             (Some(cmp), Some(after)) => Some(cluster_delta(before, after, cmp)),
             _ => None,
@@ -312,7 +343,7 @@ fn cluster_report(name: &str, sources: &Sources<'_>, cmp: Option<&Comparison>) -
             .rev()
             .find_map(|d| d.cluster(name))
             .map(endpoint_view),
-        config: sources
+        effective_config: sources
             .config
             .iter()
             .rev()

@@ -4,11 +4,14 @@
 use std::fmt::Write as _;
 
 use super::compare::IntervalSource;
+use super::config_view::{ConfigView, RouteView, human_ms, show_limit};
 use super::report::{ClusterReport, Report, StatsCollection};
 
 /// The stats every cluster block shows, in this order, with a short gloss.
 pub const KEY_STATS: &[(&str, &str)] = &[
     ("upstream_rq_total", "requests"),
+    ("upstream_cx_total", "connections opened"),
+    ("upstream_cx_active", "connections open now (gauge)"),
     ("upstream_rq_timeout", "route timeouts (504 UT)"),
     ("upstream_rq_per_try_timeout", "per-try timeouts"),
     (
@@ -47,10 +50,23 @@ pub fn render(report: &Report) -> String {
     for cluster in &report.clusters {
         cluster_block(&mut out, report, cluster);
     }
-    if report.clusters.is_empty() {
-        out.push_str("\nno clusters in these captures\n");
+    match (&report.cluster_filter, report.clusters.is_empty()) {
+        (Some(f), true) => {
+            let _ = writeln!(
+                out,
+                "\nno cluster name contains {:?} ({} clusters in the captures; --cluster matches part of the name)",
+                f.contains, f.hidden
+            );
+        }
+        (None, true) => out.push_str("\nno clusters in these captures\n"),
+        _ => {}
     }
-    out
+    // Trailing spaces come from padded empty columns; they are noise in a pasted postmortem.
+    out.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 fn header(out: &mut String, report: &Report) {
@@ -86,6 +102,13 @@ fn header(out: &mut String, report: &Report) {
     }
     comparison_line(out, report);
     collection_lines(out, report);
+    if let Some(f) = report.cluster_filter.as_ref().filter(|f| f.hidden > 0) {
+        let _ = writeln!(
+            out,
+            "filter: --cluster {:?} ({} other clusters not shown)",
+            f.contains, f.hidden
+        );
+    }
     out.push_str(
         "legend: — = absent from the capture: not collected (stats matcher), or a stat Envoy only\n\
          creates when it first happens (upstream_rq_5xx, outlier_detection.*). Never read it as 0.\n",
@@ -107,6 +130,11 @@ fn comparison_line(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "proxy restarted between the captures (server.uptime went down): Δ counts since the restart"
+        );
+    }
+    if c.interval_flag_ignored {
+        out.push_str(
+            "--interval ignored: after the restart, rates are over the time since the restart\n",
         );
     }
 }
@@ -167,7 +195,7 @@ fn cluster_block(out: &mut String, report: &Report, c: &ClusterReport) {
             let _ = writeln!(out, "    unhealthy: {host}");
         }
     }
-    if let Some(cfg) = &c.config {
+    if let Some(cfg) = &c.effective_config {
         config_lines(out, cfg);
     }
 }
@@ -175,15 +203,27 @@ fn cluster_block(out: &mut String, report: &Report, c: &ClusterReport) {
 /// One line instead of the table when every key counter that is present is 0 (and did not
 /// move): a quiet cluster should not push the interesting ones off the screen.
 fn quiet_summary(c: &ClusterReport) -> Option<String> {
-    let present: Vec<u64> = KEY_STATS.iter().filter_map(|(s, _)| c.stats.get(*s).copied()).collect();
+    let present: Vec<u64> = KEY_STATS
+        .iter()
+        .filter_map(|(s, _)| c.stats.get(*s).copied())
+        .collect();
     let moved = c.change.as_ref().is_some_and(|d| {
-        KEY_STATS.iter().any(|(s, _)| d.deltas.get(*s).is_some_and(|v| *v > 0))
+        KEY_STATS
+            .iter()
+            .any(|(s, _)| d.deltas.get(*s).is_some_and(|v| *v > 0))
     });
     if present.is_empty() || present.iter().any(|v| *v > 0) || moved {
         return None;
     }
-    let absent: Vec<&str> = KEY_STATS.iter().map(|(s, _)| *s).filter(|s| !c.stats.contains_key(*s)).collect();
-    let mut line = format!("quiet: no requests, no errors (all {} key counters present are 0)", present.len());
+    let absent: Vec<&str> = KEY_STATS
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| !c.stats.contains_key(*s))
+        .collect();
+    let mut line = format!(
+        "quiet: no requests, no errors (all {} key counters present are 0)",
+        present.len()
+    );
     if !absent.is_empty() {
         line.push_str(&format!("; not collected: {}", absent.join(", ")));
     }
@@ -228,9 +268,11 @@ fn stats_table(out: &mut String, c: &ClusterReport) {
         _ => NOT_COLLECTED.to_string(),
     };
     let _ = writeln!(out, "  {:<44} {members:>14}", "membership_healthy/total");
-    let p99 = c
-        .upstream_rq_time_p99_ms
-        .map_or(NOT_COLLECTED.to_string(), |v| format!("{v:.0} ms"));
+    let p99 = match (c.upstream_rq_time_p99_ms, c.upstream_rq_time_p99_estimated) {
+        (Some(v), false) => format!("{v:.0} ms"),
+        (Some(v), true) => format!("≈{v:.0} ms (from buckets)"),
+        (None, _) => NOT_COLLECTED.to_string(),
+    };
     let _ = writeln!(
         out,
         "  {:<44} {p99:>14}",
@@ -245,34 +287,71 @@ fn stats_table(out: &mut String, c: &ClusterReport) {
     }
 }
 
-fn config_lines(out: &mut String, cfg: &super::config_view::ConfigView) {
+fn config_lines(out: &mut String, cfg: &ConfigView) {
+    let per_conn = cfg.show(
+        "max_requests_per_connection",
+        cfg.max_requests_per_connection
+            .map_or("unlimited".to_string(), |n| n.to_string()),
+    );
     let _ = writeln!(
         out,
-        "  config (/config_dump): connect_timeout {} · idle_timeout {} · max_requests_per_connection {}",
-        cfg.connect_timeout, cfg.idle_timeout, cfg.max_requests_per_connection
+        "  effective config (/config_dump): connect_timeout {} · idle_timeout {} · max_requests_per_connection {per_conn}",
+        cfg.show("connect_timeout_ms", human_ms(cfg.connect_timeout_ms)),
+        cfg.show("idle_timeout_ms", human_ms(cfg.idle_timeout_ms)),
     );
     let _ = writeln!(
         out,
         "    circuit breakers: max_connections {} · max_pending_requests {} · max_requests {} · max_retries {}",
-        cfg.max_connections, cfg.max_pending_requests, cfg.max_requests, cfg.max_retries
+        cfg.show("max_connections", show_limit(cfg.max_connections)),
+        cfg.show("max_pending_requests", show_limit(cfg.max_pending_requests)),
+        cfg.show("max_requests", show_limit(cfg.max_requests)),
+        cfg.show("max_retries", show_limit(cfg.max_retries)),
     );
     if let Some(o) = &cfg.outlier_detection {
-        let _ = writeln!(out, "    outlier detection: {o}");
+        let mut parts = Vec::new();
+        if let Some(n) = o.consecutive_5xx {
+            parts.push(format!("consecutive_5xx {n}"));
+        }
+        if let Some(n) = o.consecutive_gateway_failure {
+            parts.push(format!("consecutive_gateway_failure {n}"));
+        }
+        if let Some(v) = o.interval_ms {
+            parts.push(format!("interval {}", human_ms(v)));
+        }
+        if let Some(v) = o.base_ejection_time_ms {
+            parts.push(format!("base_ejection_time {}", human_ms(v)));
+        }
+        if let Some(p) = o.max_ejection_percent {
+            parts.push(format!("max_ejection_percent {p}%"));
+        }
+        let _ = writeln!(out, "    outlier detection: {}", parts.join(" · "));
     }
-    if let Some(k) = &cfg.tcp_keepalive {
-        let _ = writeln!(out, "    tcp keepalive: {k}");
+    if let Some(t) = cfg.tcp_keepalive_time_ms {
+        let _ = writeln!(out, "    tcp keepalive: time {}", human_ms(t));
     }
     for r in &cfg.routes {
-        let retries = match r.retries {
-            Some(n) if r.retry_on.is_empty() => format!("{n} retries"),
-            Some(n) => format!("{n} retries on {}", r.retry_on.join(",")),
-            None => "no retry policy".to_string(),
-        };
-        let per_try = r.per_try_timeout.as_deref().unwrap_or("unset (each try may use the whole route timeout)");
-        let _ = writeln!(
-            out,
-            "    route {}: timeout {} · per_try_timeout {per_try} · {retries}",
-            r.route, r.timeout
-        );
+        route_line(out, r);
     }
+}
+
+fn route_line(out: &mut String, r: &RouteView) {
+    let timeout = match (r.timeout_ms, r.timeout_is_envoy_default) {
+        (None, _) => "disabled (0s)".to_string(),
+        (Some(t), true) => format!("{} (Envoy default)", human_ms(t)),
+        (Some(t), false) => human_ms(t),
+    };
+    let retries = match r.retry_attempts {
+        Some(n) if r.retry_on.is_empty() => format!("{n} retries"),
+        Some(n) => format!("{n} retries on {}", r.retry_on.join(",")),
+        None => "no retry policy".to_string(),
+    };
+    let per_try = r.per_try_timeout_ms.map_or(
+        "unset (each try may use the whole route timeout)".to_string(),
+        human_ms,
+    );
+    let _ = writeln!(
+        out,
+        "    route {}: timeout {timeout} · per_try_timeout {per_try} · {retries}",
+        r.route
+    );
 }

@@ -460,7 +460,13 @@ xds-grpc::added_via_api::false
         assert!(dump.issues.is_empty(), "{:?}", dump.issues);
         let c = &dump.clusters[0];
         assert_eq!(c.attributes.len(), 2);
-        assert_eq!(c.attributes[0], ("observability_name".to_string(), "outbound|80||a.b.svc.cluster.local".to_string()));
+        assert_eq!(
+            c.attributes[0],
+            (
+                "observability_name".to_string(),
+                "outbound|80||a.b.svc.cluster.local".to_string()
+            )
+        );
         assert_eq!(c.hosts[0].stats.rq_total, Some(4));
     }
 
