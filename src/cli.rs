@@ -43,6 +43,15 @@ pub struct InspectArgs {
     /// Only clusters whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     pub cluster: Option<String>,
+    /// Istio DestinationRules and VirtualServices (a YAML file, or a folder of them; e.g. the
+    /// output of `kubectl get dr,vs -A -o yaml`): shows the configured values with their
+    /// sources next to each cluster. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub config: Vec<PathBuf>,
+    /// Namespace of the client pod the captures come from, for resolving Istio config
+    /// (default: from /server_info, else the cluster's own namespace).
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,3 +6,6 @@
 pub mod cli;
 pub mod envoy;
 pub mod inspect;
+pub mod istio;
+pub mod metrics;
+pub mod model;

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use meshtop::cli::{Cli, Command, DemoArgs, InspectArgs, OutputFormat};
 use meshtop::envoy::capture::parse_capture;
-use meshtop::inspect::report::{LoadedInput, Report, build_report};
-use meshtop::inspect::{load_inputs, text};
+use meshtop::inspect::report::{LoadedInput, Report, attach_istio_config, build_report};
+use meshtop::inspect::{load_inputs, load_istio_config, text};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,6 +20,16 @@ fn main() -> ExitCode {
 fn inspect(args: &InspectArgs) -> ExitCode {
     let inputs = load_inputs(&args.files);
     let mut report = build_report(&inputs, args.interval);
+    if !args.config.is_empty() {
+        let loaded = load_istio_config(&args.config);
+        attach_istio_config(
+            &mut report,
+            &loaded.istio,
+            loaded.files,
+            args.namespace.as_deref(),
+        );
+        report.config_issues.extend(loaded.unreadable);
+    }
     if let Some(filter) = &args.cluster {
         report.retain_clusters_containing(filter);
     }

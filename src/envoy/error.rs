@@ -87,6 +87,19 @@ impl ParseError {
     }
 }
 
+/// A short name for a JSON value's type, for messages ("expected a string, found a number").
+pub fn json_type_name(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Checks that a capture is non-empty text and returns it as `&str`.
 ///
 /// `what` names the expected kind for the message ("stats capture"). Invalid UTF-8 or a NUL

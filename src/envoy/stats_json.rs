@@ -29,6 +29,7 @@ pub fn parse_stats_json(input: &[u8]) -> Result<StatsSet, ParseError> {
             set.push_issue(0, format!("stats[{i}]: {reason}"));
         }
     }
+    set.repair_scope_splits();
     Ok(set)
 }
 

@@ -120,6 +120,11 @@ impl StatTable {
         self.index.reserve(stats);
     }
 
+    /// Sets any value (used when moving stats between clusters).
+    pub(crate) fn set_value(&mut self, name: &str, value: StatValue) {
+        self.slot(name).0.value = value;
+    }
+
     pub fn set_int(&mut self, name: &str, value: u64) {
         self.slot(name).0.value = StatValue::Int(value);
     }
@@ -387,9 +392,10 @@ impl StatsSet {
         }
     }
 
-    /// True when a cluster of this name was seen in this or an earlier parse.
+    /// True when a cluster of this name has stats in the current parse (what earlier captures
+    /// held must not change how this one is read).
     pub(crate) fn has_cluster(&self, name: &str) -> bool {
-        self.cluster_index.contains_key(name)
+        self.cluster(name).is_some()
     }
 
     /// True when `suffix` was accepted as a cluster stat suffix before.
@@ -404,12 +410,12 @@ impl StatsSet {
         }
     }
 
-    /// Longest known cluster name that `rest` starts with, followed by `.`.
+    /// Longest cluster name of the current parse that `rest` starts with, followed by `.`.
     pub(crate) fn longest_known_prefix<'a>(&self, rest: &'a str) -> Option<(&'a str, &'a str)> {
         let mut best: Option<(&str, &str)> = None;
         for (i, _) in rest.match_indices('.') {
             let (name, tail) = (&rest[..i], &rest[i + 1..]);
-            if self.cluster_index.contains_key(name) {
+            if self.has_cluster(name) {
                 best = Some((name, tail));
             }
         }
@@ -447,6 +453,35 @@ impl StatsSet {
         });
     }
 
+    /// Undoes a split at a scope word inside a host name. `outbound|80||metadata.google.internal`
+    /// reads, on its first line `….internal.upstream_rq_200`, as cluster `…metadata.google` with
+    /// the scoped stat `internal.upstream_rq_200`; once a cluster named `<A>.internal` shows up,
+    /// a cluster `<A>` whose stats all sit under `internal.` is merged into it. (Not reported:
+    /// the result is what a re-parse of the same bytes gives directly.)
+    pub(crate) fn repair_scope_splits(&mut self) {
+        let moves: Vec<(usize, usize, String)> = (0..self.clusters.len())
+            .filter_map(|i| {
+                let c = &self.clusters[i];
+                let scope = sole_scope(&c.stats)?;
+                let target = format!("{}.{scope}", c.key.name);
+                let &j = self.cluster_index.get(target.as_str())?;
+                (!self.clusters[j as usize].stats.is_empty()).then_some(())?;
+                Some((i, j as usize, scope.to_string()))
+            })
+            .collect();
+        for (from, to, scope) in moves {
+            let stats: Vec<(String, StatValue)> = self.clusters[from]
+                .stats
+                .iter()
+                .map(|(k, v)| (k[scope.len() + 1..].to_string(), v.clone()))
+                .collect();
+            self.clusters[from].stats.begin_reparse();
+            for (k, v) in stats {
+                self.clusters[to].stats.set_value(&k, v);
+            }
+        }
+    }
+
     /// Damaged or unattributable lines, in input order.
     pub fn issues(&self) -> &[LineIssue] {
         &self.issues
@@ -466,6 +501,21 @@ impl StatsSet {
             .sum();
         clusters + self.other.heap_bytes()
     }
+}
+
+/// The scope word (`internal`, `external`, `canary`, `zone`, `ssl`, …) every present stat of
+/// `table` starts with, if they all share one.
+fn sole_scope(table: &StatTable) -> Option<&str> {
+    let mut scope: Option<&str> = None;
+    for (name, _) in table.iter() {
+        let (head, _) = name.split_once('.')?;
+        match scope {
+            None => scope = Some(head),
+            Some(s) if s == head => {}
+            Some(_) => return None,
+        }
+    }
+    scope
 }
 
 /// FxHash of a stat name, the key of [`StatTable`]'s index.
@@ -535,9 +585,15 @@ mod tests {
     #[test]
     fn longest_known_prefix_prefers_longer_names() {
         let mut set = StatsSet::default();
-        set.cluster_mut("a");
-        set.cluster_mut("a.b");
+        set.cluster_mut("a").set_int("upstream_rq_total", 1);
+        set.cluster_mut("a.b").set_int("upstream_rq_total", 1);
+        set.cluster_mut("a.b.c.d");
         assert_eq!(set.longest_known_prefix("a.b.c"), Some(("a.b", "c")));
+        assert_eq!(
+            set.longest_known_prefix("a.b.c.d.e"),
+            Some(("a.b", "c.d.e")),
+            "a cluster without stats in this parse does not count"
+        );
         assert_eq!(set.longest_known_prefix("x.y"), None);
     }
 }

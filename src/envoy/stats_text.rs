@@ -53,6 +53,7 @@ pub fn parse_stats_text_into(input: &[u8], set: &mut StatsSet) -> Result<(), Par
             set.push_issue(line_no, reason);
         }
     }
+    set.repair_scope_splits();
     if set.stat_count == 0 {
         let reason = match set.issues().first() {
             Some(first) => format!(
@@ -126,8 +127,15 @@ fn parse_line(
         return Err("empty stat name".to_string());
     }
     let value = classify(value).map_err(|e| format!("{e} for `{}`", clip(name)))?;
+    // Read histogram tokens before choosing the table, so a bad value is one issue only.
+    scratch.clear();
+    match value {
+        RawValue::Summary(s) => parse_summary(s, scratch)?,
+        RawValue::Buckets(s) => parse_buckets(s, scratch)?,
+        _ => {}
+    }
     let (table, stat) = stat_name::table_for(set, name, line_no);
-    store(table, stat, value, scratch)?;
+    store(table, stat, value, scratch);
     set.stat_count += 1;
     Ok(())
 }
@@ -159,39 +167,25 @@ fn classify(value: &str) -> Result<RawValue<'_>, &'static str> {
     }
 }
 
-/// Stores a classified value. Histograms are parsed into `scratch` first so a cut line leaves
-/// no half value behind; the stored histogram's buffers are reused, so nothing is allocated
-/// in the steady state.
-fn store(
-    table: &mut StatTable,
-    name: &str,
-    value: RawValue<'_>,
-    scratch: &mut Histogram,
-) -> Result<(), String> {
+/// Stores a classified value. Histograms were already parsed into `scratch`, so a cut line
+/// leaves no half value behind; the stored histogram's buffers are reused, so nothing is
+/// allocated in the steady state.
+fn store(table: &mut StatTable, name: &str, value: RawValue<'_>, scratch: &Histogram) {
     match value {
         RawValue::Int(v) => table.set_int(name, v),
         RawValue::Text(t) => table.set_text(name, t),
         RawValue::NoValues => {
             table.histogram_mut(name);
         }
-        RawValue::Summary(s) => {
-            scratch.clear();
-            parse_summary(s, scratch)?;
-            table
-                .histogram_mut(name)
-                .quantiles
-                .extend_from_slice(&scratch.quantiles);
+        RawValue::Summary(_) => {
+            let h = table.histogram_mut(name);
+            h.quantiles.extend_from_slice(&scratch.quantiles);
         }
-        RawValue::Buckets(s) => {
-            scratch.clear();
-            parse_buckets(s, scratch)?;
-            table
-                .histogram_mut(name)
-                .buckets
-                .extend_from_slice(&scratch.buckets);
+        RawValue::Buckets(_) => {
+            let h = table.histogram_mut(name);
+            h.buckets.extend_from_slice(&scratch.buckets);
         }
     }
-    Ok(())
 }
 
 /// The first `": "`: names never contain a space, text readouts may contain `": "`.

@@ -7,7 +7,7 @@
 //! `--output json` serialises the same [`report::Report`] (schema in `docs/INSPECT-JSON.md`).
 
 pub mod compare;
-pub mod config_view;
+
 pub mod report;
 pub mod text;
 
@@ -56,6 +56,58 @@ fn read_capture(path: &Path) -> Result<Vec<u8>, crate::envoy::ParseError> {
         ));
     }
     std::fs::read(path).map_err(io)
+}
+
+/// Istio objects read for `--config`, the files they came from, and files that could not be
+/// read (each `PATH: cannot read: …`).
+pub struct LoadedConfig {
+    pub istio: crate::istio::IstioConfig,
+    pub files: Vec<String>,
+    pub unreadable: Vec<String>,
+}
+
+/// Reads Istio objects from YAML files and folders (`*.yaml`, `*.yml`, sorted by name). What
+/// cannot be read is listed; what was read is kept.
+pub fn load_istio_config(paths: &[impl AsRef<Path>]) -> LoadedConfig {
+    let mut loaded = LoadedConfig {
+        istio: crate::istio::IstioConfig::default(),
+        files: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        let path = path.as_ref();
+        match yaml_files(path) {
+            Ok(found) => files.extend(found),
+            Err(e) => loaded
+                .unreadable
+                .push(format!("{}: cannot read: {e}", path.display())),
+        }
+    }
+    for file in files {
+        let shown = file.display().to_string();
+        match std::fs::read_to_string(&file) {
+            Ok(text) => loaded.istio.merge(crate::istio::load_yaml(&text, &shown)),
+            Err(e) => loaded.unreadable.push(format!("{shown}: cannot read: {e}")),
+        }
+        loaded.files.push(shown);
+    }
+    loaded
+}
+
+/// The file itself, or the YAML files directly inside a folder.
+fn yaml_files(path: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    if !path.is_dir() {
+        std::fs::metadata(path)?;
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<_> = std::fs::read_dir(path)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Parses `30s`, `2m`, `1m30s`, `500ms`, `1h` or a plain number of seconds.

@@ -5,30 +5,19 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::compare::{ClusterDelta, Comparison, cluster_delta, compare_sets};
-use super::config_view::{ConfigView, EndpointView, config_view, endpoint_view};
 use crate::envoy::capture::{Capture, CaptureKind};
 use crate::envoy::clusters::ClustersDump;
 use crate::envoy::config_dump::ConfigDump;
 use crate::envoy::server_info::ServerInfo;
 use crate::envoy::{ClusterKey, ClusterKind, Direction, LineIssue, ParseError, StatsSet};
+use crate::istio::{IstioConfig, ResolveOptions, resolve};
+use crate::model::envoy_view::{ConfigView, EndpointView, config_view, endpoint_view};
+use crate::model::{ConfigSummary, StatsCollection, summarize};
 
 /// One file given to `inspect`, parsed or not.
 pub struct LoadedInput {
     pub path: String,
     pub result: Result<(CaptureKind, Capture), ParseError>,
-}
-
-/// Whether the `/stats` captures hold per-cluster stats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StatsCollection {
-    /// Per-upstream-cluster stats are present.
-    Full,
-    /// Only Istio's default inclusion (`cluster_manager`, `listener_manager`, `server`,
-    /// `cluster.xds-grpc`): per-cluster counters were not collected.
-    DefaultInclusionOnly,
-    /// No `/stats` capture among the inputs.
-    None,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +64,10 @@ pub struct ClusterReport {
     /// Endpoint health from `/clusters`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<EndpointView>,
+    /// The Istio configuration resolved for this cluster (`--config`), with sources, defaults
+    /// and mismatches against `effective_config`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigSummary>,
     /// Effective Envoy settings from `/config_dump`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_config: Option<ConfigView>,
@@ -93,6 +86,12 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     pub clusters: Vec<ClusterReport>,
+    /// Istio config files read (`--config`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config_files: Vec<String>,
+    /// Problems in the Istio config files (malformed objects skipped, notes), `file:line: …`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub config_issues: Vec<String>,
     /// `--cluster TEXT` when given, and how many clusters it left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_filter: Option<ClusterFilter>,
@@ -170,7 +169,44 @@ pub fn build_report(inputs: &[LoadedInput], interval: Option<f64>) -> Report {
         proxy: proxy_report(&sources),
         clusters: cluster_reports(&sources, comparison.as_ref()),
         comparison,
+        config_files: Vec::new(),
+        config_issues: Vec::new(),
         cluster_filter: None,
+    }
+}
+
+/// Resolves the Istio objects for every outbound cluster of the report (`--config`). The
+/// client namespace is `namespace` (`--namespace`), else the proxy's own (from
+/// `/server_info`), else the namespace in the cluster name.
+pub fn attach_istio_config(
+    report: &mut Report,
+    istio: &IstioConfig,
+    files: Vec<String>,
+    namespace: Option<&str>,
+) {
+    let proxy_ns = report.proxy.as_ref().and_then(|p| p.namespace.clone());
+    let mut unresolved = Vec::new();
+    for c in &mut report.clusters {
+        let ns = namespace
+            .map(str::to_string)
+            .or_else(|| proxy_ns.clone())
+            .or_else(|| c.key.istio().and_then(|i| i.namespace.clone()));
+        let Some(ns) = ns else {
+            if c.key.is_outbound() {
+                unresolved.push(c.key.name.clone());
+            }
+            continue;
+        };
+        c.config = resolve(istio, &c.key, &ns, &ResolveOptions::default())
+            .map(|policy| summarize(&policy, c.effective_config.as_ref()));
+    }
+    report.config_files = files;
+    report.config_issues = istio.issues.iter().map(ToString::to_string).collect();
+    if !unresolved.is_empty() {
+        report.config_issues.push(format!(
+            "client namespace unknown for {} (no /server_info among the inputs and not a Kubernetes service): pass --namespace",
+            unresolved.join(", ")
+        ));
     }
 }
 
@@ -343,6 +379,7 @@ fn cluster_report(name: &str, sources: &Sources<'_>, cmp: Option<&Comparison>) -
             .rev()
             .find_map(|d| d.cluster(name))
             .map(endpoint_view),
+        config: None,
         effective_config: sources
             .config
             .iter()

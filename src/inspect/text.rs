@@ -4,8 +4,11 @@
 use std::fmt::Write as _;
 
 use super::compare::IntervalSource;
-use super::config_view::{ConfigView, RouteView, human_ms, show_limit};
-use super::report::{ClusterReport, Report, StatsCollection};
+use super::report::{ClusterReport, Report};
+use crate::model::ConfigSummary;
+use crate::model::StatsCollection;
+use crate::model::config_summary::UNLIMITED;
+use crate::model::envoy_view::{ConfigView, RouteView, human_ms, show_limit};
 
 /// The stats every cluster block shows, in this order, with a short gloss.
 pub const KEY_STATS: &[(&str, &str)] = &[
@@ -95,13 +98,19 @@ fn header(out: &mut String, report: &Report) {
         if let Some(u) = p.uptime_seconds {
             parts.push(format!(
                 "uptime {}",
-                super::config_view::human(std::time::Duration::from_secs(u))
+                crate::model::envoy_view::human(std::time::Duration::from_secs(u))
             ));
         }
         let _ = writeln!(out, "proxy: {}", parts.join(" · "));
     }
     comparison_line(out, report);
     collection_lines(out, report);
+    for file in &report.config_files {
+        let _ = writeln!(out, "istio config: {file}");
+    }
+    for issue in &report.config_issues {
+        let _ = writeln!(out, "  config warning: {issue}");
+    }
     if let Some(f) = report.cluster_filter.as_ref().filter(|f| f.hidden > 0) {
         let _ = writeln!(
             out,
@@ -195,6 +204,9 @@ fn cluster_block(out: &mut String, report: &Report, c: &ClusterReport) {
             let _ = writeln!(out, "    unhealthy: {host}");
         }
     }
+    if let Some(cfg) = &c.config {
+        istio_lines(out, cfg);
+    }
     if let Some(cfg) = &c.effective_config {
         config_lines(out, cfg);
     }
@@ -287,6 +299,81 @@ fn stats_table(out: &mut String, c: &ClusterReport) {
     }
 }
 
+/// The resolved Istio settings, each with its source, and where Envoy disagrees.
+fn istio_lines(out: &mut String, c: &ConfigSummary) {
+    let dr = c.destination_rule.as_deref().unwrap_or("none");
+    let vs = c.virtual_service.as_deref().unwrap_or("none");
+    let _ = writeln!(
+        out,
+        "  istio config: DestinationRule {dr} · VirtualService {vs}"
+    );
+    let limit = |n: u64| match n {
+        UNLIMITED => "unlimited".to_string(),
+        n => n.to_string(),
+    };
+    let rows: [(&str, &str, String); 9] = [
+        (
+            "connect_timeout",
+            "connect_timeout_ms",
+            human_ms(c.connect_timeout_ms),
+        ),
+        (
+            "idle_timeout",
+            "idle_timeout_ms",
+            human_ms(c.idle_timeout_ms),
+        ),
+        (
+            "route timeout",
+            "route_timeout_ms",
+            c.route_timeout_ms.map_or("none".to_string(), human_ms),
+        ),
+        (
+            "per_try_timeout",
+            "per_try_timeout_ms",
+            c.per_try_timeout_ms
+                .map_or("unset (= route timeout)".to_string(), human_ms),
+        ),
+        (
+            "retries",
+            "retry_attempts",
+            format!("{} on {}", c.retry_attempts, c.retry_on),
+        ),
+        (
+            "max_connections",
+            "max_connections",
+            limit(c.max_connections),
+        ),
+        (
+            "http1_max_pending_requests",
+            "max_pending_requests",
+            limit(c.max_pending_requests),
+        ),
+        ("http2_max_requests", "max_requests", limit(c.max_requests)),
+        (
+            "max_retries (concurrent)",
+            "max_retries",
+            limit(c.max_retries),
+        ),
+    ];
+    for (label, field, value) in rows {
+        let source = c.sources.get(field).map_or("", String::as_str);
+        let _ = writeln!(out, "    {label:<28} {value:<24} {source}");
+    }
+    for m in &c.mismatches {
+        let show = |v: Option<u64>| v.map_or("none".to_string(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "    NOT APPLIED? {}: configured {}, Envoy runs with {} (check istioctl proxy-status)",
+            m.field,
+            show(m.configured),
+            show(m.effective)
+        );
+    }
+    for note in &c.notes {
+        let _ = writeln!(out, "    note: {note}");
+    }
+}
+
 fn config_lines(out: &mut String, cfg: &ConfigView) {
     let per_conn = cfg.show(
         "max_requests_per_connection",
@@ -354,4 +441,57 @@ fn route_line(out: &mut String, r: &RouteView) {
         "    route {}: timeout {timeout} · per_try_timeout {per_try} · {retries}",
         r.route
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envoy::capture::parse_capture;
+    use crate::inspect::report::{LoadedInput, build_report};
+
+    fn render_stats(text: &str) -> String {
+        let inputs = vec![LoadedInput {
+            path: "s.txt".to_string(),
+            result: parse_capture(text.as_bytes()),
+        }];
+        render(&build_report(&inputs, None))
+    }
+
+    #[test]
+    fn a_cluster_with_only_zero_key_counters_gets_one_quiet_line() {
+        let out = render_stats(
+            "cluster.outbound|80||idle.prod.svc.cluster.local.upstream_rq_total: 0\n\
+             cluster.outbound|80||idle.prod.svc.cluster.local.upstream_cx_total: 0\n\
+             cluster.outbound|80||idle.prod.svc.cluster.local.upstream_rq_timeout: 0\n",
+        );
+        assert!(
+            out.contains("  quiet: no requests, no errors (all 3 key counters present are 0); not collected: upstream_cx_active, upstream_rq_per_try_timeout"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("stat      "),
+            "no table for a quiet cluster:\n{out}"
+        );
+    }
+
+    #[test]
+    fn absent_stats_print_a_dash_and_present_zero_prints_zero() {
+        let out = render_stats(
+            "cluster.outbound|80||busy.prod.svc.cluster.local.upstream_rq_total: 7\n\
+             cluster.outbound|80||busy.prod.svc.cluster.local.upstream_rq_timeout: 0\n",
+        );
+        let row = |stat: &str| {
+            out.lines()
+                .find(|l| l.trim_start().starts_with(&format!("{stat} ")))
+                .unwrap_or_else(|| panic!("no row {stat} in\n{out}"))
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(row("upstream_rq_total"), "7");
+        assert_eq!(row("upstream_rq_timeout"), "0");
+        assert_eq!(row("upstream_rq_retry"), "—");
+        assert!(out.lines().all(|l| l == l.trim_end()), "no trailing spaces");
+    }
 }

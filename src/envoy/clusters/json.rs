@@ -13,6 +13,7 @@ use super::{
     CircuitThresholds, ClusterStatus, ClustersDump, ClustersFormat, HealthFlags, HostStatus,
     RoutingPriority, known_rate,
 };
+use crate::envoy::error::json_type_name;
 use crate::envoy::{LineIssue, ParseError};
 
 /// Parses `/clusters?format=json`.
@@ -52,7 +53,10 @@ fn cluster_statuses(doc: Value) -> Result<Vec<Value>, ParseError> {
         )
     };
     let Value::Object(mut top) = doc else {
-        return Err(not_clusters(format!("the top level is {}", kind(&doc))));
+        return Err(not_clusters(format!(
+            "the top level is {}",
+            json_type_name(&doc)
+        )));
     };
     let list = top
         .remove("cluster_statuses")
@@ -61,7 +65,7 @@ fn cluster_statuses(doc: Value) -> Result<Vec<Value>, ParseError> {
         Some(Value::Array(items)) => Ok(items),
         Some(other) => Err(not_clusters(format!(
             "\"cluster_statuses\" is {}, expected an array",
-            kind(&other)
+            json_type_name(&other)
         ))),
         None if top.is_empty() => Ok(Vec::new()),
         None => {
@@ -352,19 +356,8 @@ fn count(value: &Value) -> Result<u64, String> {
         Value::Null => Ok(0),
         other => Err(format!(
             "expected a non-negative integer, found {}",
-            kind(other)
+            json_type_name(other)
         )),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::envoy::error::json_type_name;
+
 use super::duration::duration_from_json;
 use crate::envoy::error::LineIssue;
 
@@ -65,7 +67,7 @@ impl<'a> Node<'a> {
         } else {
             child.warn(format_args!(
                 "expected an object, found {}",
-                kind(child.value)
+                json_type_name(child.value)
             ));
             None
         }
@@ -79,7 +81,7 @@ impl<'a> Node<'a> {
         let Some(array) = child.value.as_array() else {
             child.warn(format_args!(
                 "expected an array, found {}",
-                kind(child.value)
+                json_type_name(child.value)
             ));
             return Vec::new();
         };
@@ -99,7 +101,7 @@ impl<'a> Node<'a> {
         if s.is_none() {
             self.warn(format_args!(
                 "expected a string, found {}",
-                kind(self.value)
+                json_type_name(self.value)
             ));
         }
         s
@@ -185,18 +187,6 @@ impl<'a> Node<'a> {
     /// The `@type` URL of this node, if any.
     pub fn type_url(&self) -> Option<&'a str> {
         self.value.get("@type").and_then(Value::as_str)
-    }
-}
-
-/// A short name for a JSON value's type, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

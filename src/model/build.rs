@@ -1,0 +1,364 @@
+//! Building a [`MeshSnapshot`] from the metrics store, the latest `/clusters` and
+//! `/config_dump` of each client pod, and the Istio objects.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::config_summary::summarize;
+use super::envoy_view::{EndpointView, config_view, endpoint_view};
+use super::snapshot::{ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView};
+use super::source::SourceState;
+use crate::envoy::clusters::ClustersDump;
+use crate::envoy::config_dump::ConfigDump;
+use crate::envoy::{ClusterKey, ClusterKind, Direction};
+use crate::istio::{IstioConfig, ResolveOptions, resolve};
+use crate::metrics::{MetricsStore, StatKind, Timestamp};
+
+/// What a snapshot is built from. Maps are keyed by pod name.
+pub struct SnapshotInput<'a> {
+    pub store: &'a MetricsStore,
+    pub now: Timestamp,
+    pub window: Duration,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub taken_at_unix_ms: Option<u64>,
+    pub sources: Vec<SourceState>,
+    /// Latest `/clusters` per client pod.
+    pub endpoints: BTreeMap<String, &'a ClustersDump>,
+    /// Latest `/config_dump` per client pod.
+    pub config_dumps: BTreeMap<String, &'a ConfigDump>,
+    pub istio: Option<&'a IstioConfig>,
+    pub resolve: ResolveOptions,
+    /// Fill [`ClusterSnapshot::per_pod`] (drill-down).
+    pub per_pod: bool,
+}
+
+/// Builds the snapshot: every cluster any client pod has, outbound services first.
+pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
+    let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for pod in input.store.pods() {
+        for cluster in input.store.clusters(pod) {
+            clusters
+                .entry(cluster.to_string())
+                .or_default()
+                .push(pod.to_string());
+        }
+    }
+    for (pod, dump) in &input.endpoints {
+        for c in &dump.clusters {
+            let clients = clusters.entry(c.name.clone()).or_default();
+            if !clients.contains(pod) {
+                clients.push(pod.clone());
+            }
+        }
+    }
+    let mut out: Vec<ClusterSnapshot> = clusters
+        .into_iter()
+        .map(|(name, clients)| cluster_snapshot(input, &name, clients))
+        .collect();
+    out.sort_by(|a, b| {
+        rank(&a.key)
+            .cmp(&rank(&b.key))
+            .then_with(|| a.key.name.cmp(&b.key.name))
+    });
+    MeshSnapshot {
+        meshtop_version: env!("CARGO_PKG_VERSION"),
+        context: input.context.clone(),
+        namespace: input.namespace.clone(),
+        taken_at_unix_ms: input.taken_at_unix_ms,
+        window_seconds: input.window.as_secs_f64(),
+        sources: input.sources.clone(),
+        clusters: out,
+        config_issues: input
+            .istio
+            .map(|c| c.issues.iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn rank(key: &ClusterKey) -> u8 {
+    match &key.kind {
+        ClusterKind::Istio(c) if c.direction == Direction::Outbound => 0,
+        ClusterKind::Plain => 1,
+        ClusterKind::Istio(_) => 2,
+        ClusterKind::Special { .. } => 3,
+    }
+}
+
+fn cluster_snapshot(
+    input: &SnapshotInput<'_>,
+    name: &str,
+    mut clients: Vec<String>,
+) -> ClusterSnapshot {
+    clients.sort();
+    clients.dedup();
+    let key = ClusterKey::parse(name);
+    let effective = clients.iter().find_map(|pod| {
+        input
+            .config_dumps
+            .get(pod)
+            .and_then(|d| config_view(d, name))
+    });
+    let config = input.istio.and_then(|istio| {
+        let ns = client_namespace(input, &clients, &key)?;
+        resolve(istio, &key, &ns, &input.resolve).map(|p| summarize(&p, effective.as_ref()))
+    });
+    ClusterSnapshot {
+        label: key.label(),
+        counters: counters(input, name, None),
+        gauges: gauges(input, name, &clients),
+        upstream_rq_time_p99_ms: worst_quantile(input, name, &clients, "upstream_rq_time.p99"),
+        endpoints: endpoints(input, name, &clients),
+        per_pod: match input.per_pod {
+            true => clients
+                .iter()
+                .map(|pod| pod_view(input, name, pod))
+                .collect(),
+            false => Vec::new(),
+        },
+        config,
+        effective_config: effective,
+        clients,
+        key,
+    }
+}
+
+/// The namespace the client pods run in (from the sources), else the collected namespace,
+/// else the cluster's own service namespace.
+fn client_namespace(
+    input: &SnapshotInput<'_>,
+    clients: &[String],
+    key: &ClusterKey,
+) -> Option<String> {
+    clients
+        .iter()
+        .find_map(|pod| {
+            input
+                .sources
+                .iter()
+                .find(|s| &s.pod == pod)
+                .map(|s| s.namespace.clone())
+        })
+        .or_else(|| input.namespace.clone())
+        .or_else(|| key.istio().and_then(|c| c.namespace.clone()))
+}
+
+fn tracked(input: &SnapshotInput<'_>, kind: fn(&StatKind) -> bool) -> Vec<String> {
+    input
+        .store
+        .tracked()
+        .specs()
+        .iter()
+        .filter(|s| kind(&s.kind))
+        .map(|s| s.name.to_string())
+        .collect()
+}
+
+/// Window counters, summed over all pods (`pod = None`) or for one pod.
+fn counters(
+    input: &SnapshotInput<'_>,
+    cluster: &str,
+    pod: Option<&str>,
+) -> BTreeMap<String, CounterWindow> {
+    let (store, w, now) = (input.store, input.window, input.now);
+    let mut out = BTreeMap::new();
+    for stat in tracked(input, |k| matches!(k, StatKind::Counter)) {
+        let window = match pod {
+            None => store
+                .delta_sum(cluster, &stat, w, now)
+                .map(|d| CounterWindow {
+                    increase: d.increase,
+                    rate: store.rate_sum(cluster, &stat, w, now).map(|r| r.rate),
+                    resets: d.resets,
+                    pods: d.pods,
+                }),
+            Some(pod) => store
+                .delta(pod, cluster, &stat, w, now)
+                .map(|d| CounterWindow {
+                    increase: d.increase,
+                    rate: d.rate(),
+                    resets: d.resets,
+                    pods: 1,
+                }),
+        };
+        if let Some(window) = window {
+            out.insert(stat, window);
+        }
+    }
+    out
+}
+
+fn gauges(
+    input: &SnapshotInput<'_>,
+    cluster: &str,
+    clients: &[String],
+) -> BTreeMap<String, GaugeView> {
+    let mut out = BTreeMap::new();
+    for stat in tracked(input, |k| matches!(k, StatKind::Gauge)) {
+        let values: Vec<f64> = clients
+            .iter()
+            .filter_map(|pod| input.store.latest(pod, cluster, &stat))
+            .map(|(_, r)| r.as_f64())
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let view = GaugeView {
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            sum: values.iter().sum(),
+            pods: values.len(),
+        };
+        out.insert(stat, view);
+    }
+    out
+}
+
+fn worst_quantile(
+    input: &SnapshotInput<'_>,
+    cluster: &str,
+    clients: &[String],
+    stat: &str,
+) -> Option<f64> {
+    clients
+        .iter()
+        .filter_map(|pod| input.store.latest(pod, cluster, stat))
+        .map(|(_, r)| r.as_f64())
+        .reduce(f64::max)
+}
+
+/// Health from the first client's `/clusters`, per-host counters summed over all clients.
+fn endpoints(input: &SnapshotInput<'_>, cluster: &str, clients: &[String]) -> Option<EndpointView> {
+    let views: Vec<EndpointView> = clients
+        .iter()
+        .filter_map(|pod| input.endpoints.get(pod).and_then(|d| d.cluster(cluster)))
+        .map(endpoint_view)
+        .collect();
+    let mut first = views.first()?.clone();
+    let sum = |f: fn(&EndpointView) -> Option<u64>| {
+        views
+            .iter()
+            .filter_map(f)
+            .reduce(|a, b| a.saturating_add(b))
+    };
+    first.rq_total = sum(|v| v.rq_total);
+    first.rq_timeout = sum(|v| v.rq_timeout);
+    first.rq_error = sum(|v| v.rq_error);
+    first.cx_connect_fail = sum(|v| v.cx_connect_fail);
+    Some(first)
+}
+
+fn pod_view(input: &SnapshotInput<'_>, cluster: &str, pod: &str) -> PodClusterView {
+    let gauges = tracked(input, |k| matches!(k, StatKind::Gauge))
+        .into_iter()
+        .filter_map(|stat| {
+            let (_, r) = input.store.latest(pod, cluster, &stat)?;
+            Some((stat, r.as_f64()))
+        })
+        .collect();
+    PodClusterView {
+        pod: pod.to_string(),
+        counters: counters(input, cluster, Some(pod)),
+        gauges,
+        upstream_rq_time_p99_ms: input
+            .store
+            .latest(pod, cluster, "upstream_rq_time.p99")
+            .map(|(_, r)| r.as_f64()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envoy::stats_text::parse_stats_text;
+    use crate::istio::load_yaml;
+    use crate::model::{CollectionState, StatsCollection};
+
+    const INV: &str = "outbound|8080||inventory-svc.prod.svc.cluster.local";
+
+    fn stats(total: u64, timeouts: u64, uptime: u64) -> crate::envoy::StatsSet {
+        let text = format!(
+            "cluster.{INV}.upstream_rq_timeout: {timeouts}\ncluster.{INV}.upstream_rq_total: {total}\n\
+             cluster.{INV}.membership_healthy: 3\nserver.uptime: {uptime}\n"
+        );
+        parse_stats_text(text.as_bytes()).unwrap()
+    }
+
+    fn source(pod: &str) -> SourceState {
+        SourceState {
+            pod: pod.into(),
+            namespace: "prod".into(),
+            state: CollectionState::Ok {
+                at: Timestamp::from_secs(30),
+            },
+            stats_collection: StatsCollection::Full,
+        }
+    }
+
+    #[test]
+    fn aggregates_pods_resolves_config_and_serialises() {
+        let mut store = MetricsStore::default();
+        for (pod, per_pod) in [("order-a", 1), ("order-b", 2)] {
+            store.ingest(pod, Timestamp::from_secs(0), &stats(100, 10, 600));
+            store.ingest(
+                pod,
+                Timestamp::from_secs(30),
+                &stats(100 + 300 * per_pod, 10 + 3 * per_pod, 630),
+            );
+        }
+        let istio = load_yaml(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: inventory, namespace: prod}\n\
+             spec:\n  hosts: [inventory-svc]\n  http:\n  - route:\n    - destination: {host: inventory-svc}\n    timeout: 1s\n",
+            "vs.yaml",
+        );
+        let input = SnapshotInput {
+            store: &store,
+            now: Timestamp::from_secs(30),
+            window: Duration::from_secs(60),
+            context: Some("prod-cluster".into()),
+            namespace: Some("prod".into()),
+            taken_at_unix_ms: Some(1_790_000_000_000),
+            sources: vec![source("order-a"), source("order-b")],
+            endpoints: BTreeMap::new(),
+            config_dumps: BTreeMap::new(),
+            istio: Some(&istio),
+            resolve: ResolveOptions::default(),
+            per_pod: true,
+        };
+        let snap = build_snapshot(&input);
+        let c = snap.cluster(INV).expect("cluster present");
+        assert_eq!(c.clients, ["order-a", "order-b"]);
+        let t = c.counters["upstream_rq_timeout"];
+        assert_eq!((t.increase, t.pods), (9, 2));
+        assert!((t.rate.unwrap() - 0.3).abs() < 1e-9, "{t:?}");
+        assert_eq!(c.increase("upstream_rq_total"), Some(900));
+        assert_eq!(
+            c.increase("upstream_rq_retry"),
+            None,
+            "not collected is absent, not 0"
+        );
+        assert_eq!(c.gauges["membership_healthy"].max, 3.0);
+        assert_eq!(c.per_pod.len(), 2);
+        assert_eq!(c.per_pod[1].counters["upstream_rq_timeout"].increase, 6);
+        let cfg = c.config.as_ref().expect("resolved");
+        assert_eq!(cfg.route_timeout_ms, Some(1000));
+        assert_eq!(cfg.virtual_service.as_deref(), Some("prod/inventory"));
+        assert_eq!(cfg.destination_rule, None);
+
+        // JSON: serialise, parse back, serialise again: stable and complete.
+        let json = serde_json::to_value(&snap).unwrap();
+        let again = serde_json::to_value(
+            serde_json::from_value::<serde_json::Value>(json.clone()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json, again);
+        assert_eq!(json["clusters"][0]["name"], INV);
+        assert_eq!(
+            json["clusters"][0]["counters"]["upstream_rq_timeout"]["increase"],
+            9
+        );
+        assert_eq!(json["clusters"][0]["config"]["route_timeout_ms"], 1000);
+        assert_eq!(json["sources"][0]["state"]["state"], "ok");
+        assert_eq!(json["window_seconds"], 60.0);
+    }
+}
