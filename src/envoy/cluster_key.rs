@@ -1,10 +1,10 @@
 //! The meaning of an Envoy cluster name: Istio's `direction|port|subset|host` names, Istio's and
 //! Envoy's special clusters, and plain names from any other Envoy.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which way traffic flows through the sidecar for an Istio cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// `outbound|…`: this pod calls a service (the *client* side).
@@ -16,7 +16,7 @@ pub enum Direction {
 }
 
 /// Clusters Istio (or Envoy itself) creates that are not an upstream service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SpecialCluster {
     /// `BlackHoleCluster`: traffic to unknown hosts is dropped (REGISTRY_ONLY).
@@ -56,7 +56,7 @@ impl SpecialCluster {
 }
 
 /// A parsed Istio cluster name `direction|port|subset|host`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IstioCluster {
     pub direction: Direction,
     pub port: u16,
@@ -72,7 +72,7 @@ pub struct IstioCluster {
 }
 
 /// What an Envoy cluster name refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ClusterKind {
     Istio(IstioCluster),
@@ -84,7 +84,7 @@ pub enum ClusterKind {
 }
 
 /// An Envoy cluster name and what it means.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClusterKey {
     pub name: String,
     #[serde(flatten)]
@@ -255,5 +255,33 @@ mod tests {
         ] {
             assert_eq!(ClusterKey::parse(name).kind, ClusterKind::Plain, "{name}");
         }
+    }
+
+    #[test]
+    fn keys_round_trip_through_json() {
+        let istio = ClusterKey::parse("outbound|8080|v1|reviews.prod.svc.cluster.local");
+        assert_eq!(
+            serde_json::to_value(&istio).unwrap(),
+            serde_json::json!({"name": "outbound|8080|v1|reviews.prod.svc.cluster.local",
+                "kind": "istio", "direction": "outbound", "port": 8080, "subset": "v1",
+                "host": "reviews.prod.svc.cluster.local", "service": "reviews", "namespace": "prod"})
+        );
+        for name in [
+            "outbound|8080|v1|reviews.prod.svc.cluster.local",
+            "inbound-vip|8000|http|httpbin.default.svc.cluster.local",
+            "outbound|443||www.googleapis.com",
+            "BlackHoleCluster",
+            "service1",
+        ] {
+            let key = ClusterKey::parse(name);
+            let json = serde_json::to_string(&key).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ClusterKey>(&json).unwrap(),
+                key,
+                "{json}"
+            );
+        }
+        let bad = r#"{"name": "x", "kind": "istio", "direction": "outbound", "port": 70000}"#;
+        assert!(serde_json::from_str::<ClusterKey>(bad).is_err());
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::destination_rule::{
@@ -22,17 +22,26 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Everything meshtop shows about the Istio configuration of one outbound cluster.
 /// Durations serialise as `{value: <milliseconds>, source}`; a zero idle timeout means
 /// "disabled" as in Istio.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedPolicy {
     /// The DestinationRule in effect (the oldest, when several for the same host are merged).
     pub destination_rule: Option<ObjectRef>,
     /// The cluster's subset, when it is a subset cluster.
     pub subset: Option<String>,
-    #[serde(serialize_with = "sourced_ms::required")]
+    #[serde(
+        serialize_with = "sourced_ms::required",
+        deserialize_with = "sourced_ms::deserialize_required"
+    )]
     pub connect_timeout: Sourced<Duration>,
-    #[serde(serialize_with = "sourced_ms::required")]
+    #[serde(
+        serialize_with = "sourced_ms::required",
+        deserialize_with = "sourced_ms::deserialize_required"
+    )]
     pub tcp_idle_timeout: Sourced<Duration>,
-    #[serde(serialize_with = "sourced_ms::required")]
+    #[serde(
+        serialize_with = "sourced_ms::required",
+        deserialize_with = "sourced_ms::deserialize_required"
+    )]
     pub http_idle_timeout: Sourced<Duration>,
     pub max_connections: Sourced<Limit>,
     pub http1_max_pending_requests: Sourced<Limit>,
@@ -40,9 +49,13 @@ pub struct ResolvedPolicy {
     pub max_requests_per_connection: Sourced<Limit>,
     pub max_retries: Sourced<Limit>,
     /// `None` = no maximum (default).
-    #[serde(serialize_with = "sourced_ms::optional")]
+    #[serde(
+        serialize_with = "sourced_ms::optional",
+        deserialize_with = "sourced_ms::deserialize_optional"
+    )]
     pub max_connection_duration: Sourced<Option<Duration>>,
-    /// `None` = no SO_KEEPALIVE settings from Istio (OS defaults).
+    /// `None` = no SO_KEEPALIVE settings from Istio (OS defaults). Times serialise as ms.
+    #[serde(deserialize_with = "keepalive_from_ms")]
     pub tcp_keepalive: Sourced<Option<TcpKeepalive>>,
     /// `DEFAULT` (mesh-wide setting, normally no upgrade), `DO_NOT_UPGRADE` or `UPGRADE`.
     pub h2_upgrade_policy: Sourced<String>,
@@ -59,20 +72,49 @@ pub struct ResolvedPolicy {
 }
 
 /// Outlier detection once any of it is configured; unset fields take Istio's defaults.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedOutlier {
     /// 0 = 5xx ejection disabled.
     pub consecutive_5xx_errors: Sourced<u32>,
     /// 0 = gateway-error ejection disabled (the default).
     pub consecutive_gateway_errors: Sourced<u32>,
-    #[serde(serialize_with = "sourced_ms::required")]
+    #[serde(
+        serialize_with = "sourced_ms::required",
+        deserialize_with = "sourced_ms::deserialize_required"
+    )]
     pub interval: Sourced<Duration>,
-    #[serde(serialize_with = "sourced_ms::required")]
+    #[serde(
+        serialize_with = "sourced_ms::required",
+        deserialize_with = "sourced_ms::deserialize_required"
+    )]
     pub base_ejection_time: Sourced<Duration>,
     pub max_ejection_percent: Sourced<u32>,
     pub min_health_percent: Sourced<u32>,
     pub split_external_local_origin_errors: Sourced<bool>,
     pub consecutive_local_origin_failures: Sourced<u32>,
+}
+
+/// Reads `tcp_keepalive` back from its serialised form, `{value: null | {probes, time,
+/// interval}, source}` with times in milliseconds ([`TcpKeepalive`]'s own `Deserialize` reads
+/// the CRD's duration strings instead).
+fn keepalive_from_ms<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Sourced<Option<TcpKeepalive>>, D::Error> {
+    #[derive(Deserialize)]
+    struct KeepaliveMs {
+        probes: Option<u32>,
+        time: Option<u64>,
+        interval: Option<u64>,
+    }
+    let s = Sourced::<Option<KeepaliveMs>>::deserialize(d)?;
+    Ok(Sourced {
+        value: s.value.map(|k| TcpKeepalive {
+            probes: k.probes,
+            time: k.time.map(Duration::from_millis),
+            interval: k.interval.map(Duration::from_millis),
+        }),
+        source: s.source,
+    })
 }
 
 impl ResolvedPolicy {

@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::host::resolve_host;
@@ -27,7 +27,7 @@ pub const DEFAULT_RETRY_ON: &str =
     "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
 
 /// Which kind of VS rule a route is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RouteProtocol {
     Http,
@@ -36,7 +36,7 @@ pub enum RouteProtocol {
 }
 
 /// One VS rule that routes to the cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedRoute {
     pub virtual_service: ObjectRef,
     pub protocol: RouteProtocol,
@@ -50,7 +50,10 @@ pub struct ResolvedRoute {
     /// Relative weight of this cluster in the rule; a lone destination gets 100 (default).
     pub weight: Sourced<u32>,
     /// `None` = no route timeout (Istio's default for HTTP; always for TCP/TLS).
-    #[serde(serialize_with = "sourced_ms::optional")]
+    #[serde(
+        serialize_with = "sourced_ms::optional",
+        deserialize_with = "sourced_ms::deserialize_optional"
+    )]
     pub timeout: Sourced<Option<Duration>>,
     /// `None` for TCP/TLS rules.
     pub retries: Option<ResolvedRetries>,
@@ -61,12 +64,15 @@ pub struct ResolvedRoute {
 }
 
 /// The effective retry policy of an HTTP rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedRetries {
     /// Retries after the first try; 0 = disabled.
     pub attempts: Sourced<u32>,
     /// `None` = the route timeout applies to each try.
-    #[serde(serialize_with = "sourced_ms::optional")]
+    #[serde(
+        serialize_with = "sourced_ms::optional",
+        deserialize_with = "sourced_ms::deserialize_optional"
+    )]
     pub per_try_timeout: Sourced<Option<Duration>>,
     pub retry_on: Sourced<String>,
     pub retry_remote_localities: Sourced<bool>,

@@ -62,7 +62,7 @@ pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
             .then_with(|| a.key.name.cmp(&b.key.name))
     });
     MeshSnapshot {
-        meshtop_version: env!("CARGO_PKG_VERSION"),
+        meshtop_version: env!("CARGO_PKG_VERSION").to_string(),
         context: input.context.clone(),
         namespace: input.namespace.clone(),
         taken_at_unix_ms: input.taken_at_unix_ms,
@@ -360,5 +360,231 @@ mod tests {
         assert_eq!(json["clusters"][0]["config"]["route_timeout_ms"], 1000);
         assert_eq!(json["sources"][0]["state"]["state"], "ok");
         assert_eq!(json["window_seconds"], 60.0);
+    }
+
+    /// DR with subsets, portLevelSettings, outlier detection and keepalive; VS with retries,
+    /// a second route, a fault and a mirror; a TCP route; one malformed DR (a config issue).
+    const FULL_ISTIO: &str = r#"apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: inventory, namespace: prod}
+spec:
+  host: inventory-svc
+  trafficPolicy:
+    connectionPool:
+      tcp: {connectTimeout: 2s, maxConnections: 100}
+    portLevelSettings:
+    - port: {number: 8080}
+      loadBalancer: {simple: ROUND_ROBIN}
+      tls: {mode: ISTIO_MUTUAL}
+      connectionPool:
+        tcp:
+          connectTimeout: 1500ms
+          maxConnections: 100
+          maxConnectionDuration: 10m
+          tcpKeepalive: {time: 120s, interval: 75s, probes: 9}
+        http:
+          http1MaxPendingRequests: 256
+          http2MaxRequests: 1024
+          idleTimeout: 1h
+          maxRequestsPerConnection: 10
+          h2UpgradePolicy: UPGRADE
+          useClientProtocol: true
+      outlierDetection:
+        consecutive5xxErrors: 7
+        consecutiveGatewayErrors: 3
+        interval: 5s
+        baseEjectionTime: 30s
+        maxEjectionPercent: 50
+        minHealthPercent: 20
+        splitExternalLocalOriginErrors: true
+        consecutiveLocalOriginFailures: 4
+  subsets:
+  - name: v1
+    labels: {version: v1}
+    trafficPolicy:
+      connectionPool:
+        tcp: {connectTimeout: 500ms}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: inventory, namespace: prod}
+spec:
+  hosts: [inventory-svc]
+  http:
+  - name: grpc
+    match: [{uri: {prefix: /api}}]
+    route:
+    - destination: {host: inventory-svc, port: {number: 8080}}
+      weight: 90
+    - destination: {host: inventory-svc, subset: v1, port: {number: 8080}}
+      weight: 10
+    timeout: 3s
+    retries: {attempts: 3, perTryTimeout: 250ms, retryOn: "5xx,reset", retryRemoteLocalities: true}
+    fault: {delay: {fixedDelay: 7s, percentage: {value: 1}}}
+    mirror: {host: inventory-mirror}
+  - route:
+    - destination: {host: inventory-svc}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: orders-db, namespace: prod}
+spec:
+  hosts: [orders-db]
+  tcp:
+  - match: [{port: 5432}]
+    route:
+    - destination: {host: orders-db, port: {number: 5432}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: broken, namespace: prod}
+spec:
+  host: broken-svc
+  trafficPolicy:
+    connectionPool:
+      tcp: {connectTimeout: soon}
+"#;
+
+    fn full_sources() -> Vec<SourceState> {
+        let ms = Timestamp::from_millis;
+        let states = [
+            CollectionState::Ok { at: ms(30_000) },
+            CollectionState::Stale {
+                since: ms(20_000),
+                last_ok: ms(10_000),
+                reason: "timeout after 2s".into(),
+            },
+            CollectionState::Pending,
+            CollectionState::Failed {
+                since: ms(5_000),
+                reason: "connection refused".into(),
+            },
+            CollectionState::Forbidden {
+                reason: "create pods/portforward in prod".into(),
+            },
+            CollectionState::NotCollected {
+                reason: "not meshed".into(),
+            },
+        ];
+        let pods = ["order-a", "order-b", "p", "f", "x", "n"];
+        let collections = [
+            StatsCollection::Full,
+            StatsCollection::DefaultInclusionOnly,
+            StatsCollection::None,
+        ];
+        states
+            .into_iter()
+            .zip(pods)
+            .zip(collections.into_iter().cycle())
+            .map(|((state, pod), stats_collection)| SourceState {
+                pod: pod.into(),
+                namespace: "prod".into(),
+                state,
+                stats_collection,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn full_snapshot_round_trips_through_json() {
+        use crate::envoy::clusters::parse_clusters_text;
+        use crate::envoy::config_dump::parse_config_dump;
+        const V1: &str = "outbound|8080|v1|inventory-svc.prod.svc.cluster.local";
+        let histogram = format!(
+            "cluster.{INV}.upstream_rq_time: P0(nan,1) P25(nan,2) P50(10,20) P75(nan,30) \
+             P90(nan,40) P95(nan,50) P99(1402.5,929.9999999999999) P99.5(nan,60) P99.9(nan,70) P100(nan,80)\n\
+             cluster.{V1}.upstream_rq_total: 7\ncluster.service1.upstream_rq_total: 4\n"
+        );
+        let mut store = MetricsStore::default();
+        for (pod, per_pod) in [("order-a", 1), ("order-b", 2)] {
+            store.ingest(pod, Timestamp::from_secs(0), &stats(100, 10, 600));
+            let text = format!(
+                "cluster.{INV}.upstream_rq_timeout: {}\ncluster.{INV}.upstream_rq_total: {}\n\
+                 cluster.{INV}.membership_healthy: {}\nserver.uptime: 630\n{histogram}",
+                10 + 3 * per_pod,
+                100 + 300 * per_pod,
+                2 + per_pod,
+            );
+            store.ingest(
+                pod,
+                Timestamp::from_secs(30),
+                &parse_stats_text(text.as_bytes()).unwrap(),
+            );
+        }
+        let clusters =
+            parse_clusters_text(include_str!("../../tests/data/order-svc/clusters.txt")).unwrap();
+        let dump =
+            parse_config_dump(include_str!("../../tests/data/order-svc/config_dump.json")).unwrap();
+        let istio = load_yaml(FULL_ISTIO, "full.yaml");
+        let input = SnapshotInput {
+            store: &store,
+            now: Timestamp::from_secs(30),
+            window: Duration::from_millis(60_500),
+            context: Some("prod-cluster".into()),
+            namespace: Some("prod".into()),
+            taken_at_unix_ms: Some(1_790_000_000_000),
+            sources: full_sources(),
+            endpoints: BTreeMap::from([("order-a".to_string(), &clusters)]),
+            config_dumps: BTreeMap::from([("order-a".to_string(), &dump)]),
+            istio: Some(&istio),
+            resolve: ResolveOptions::default(),
+            per_pod: true,
+        };
+        let snap = build_snapshot(&input);
+
+        // Every optional part is filled, so the round trip below covers it.
+        assert_eq!(snap.sources.len(), 6);
+        assert_eq!(snap.config_issues.len(), 1, "{:?}", snap.config_issues);
+        let inv = snap.cluster(INV).expect("inventory");
+        assert_eq!(inv.upstream_rq_time_p99_ms, Some(1402.5));
+        assert_eq!(inv.per_pod[0].upstream_rq_time_p99_ms, Some(1402.5));
+        assert_eq!(inv.endpoints.as_ref().map(|e| e.total), Some(3));
+        let cfg = inv.config.as_ref().expect("resolved");
+        let eff = inv.effective_config.as_ref().expect("config_dump");
+        assert!(!eff.envoy_defaults.is_empty() && !eff.routes.is_empty());
+        assert_eq!(cfg.connect_timeout_ms, 1500);
+        assert_eq!(cfg.max_pending_requests, 256);
+        assert_eq!(cfg.route_timeout_ms, Some(3000));
+        assert_eq!(cfg.per_try_timeout_ms, Some(250));
+        assert_eq!(cfg.policy.routes.len(), 2);
+        let keepalive = cfg.policy.tcp_keepalive.value.as_ref().expect("keepalive");
+        assert_eq!(keepalive.time, Some(Duration::from_secs(120)));
+        assert!(cfg.policy.outlier_detection.is_some());
+        assert!(cfg.policy.load_balancer.value.is_some());
+        assert!(cfg.policy.max_connection_duration.value.is_some());
+        assert_eq!(cfg.defaults, ["max_retries"]);
+        assert_eq!(cfg.notes.len(), 2, "{:?}", cfg.notes);
+        assert_eq!(
+            cfg.mismatches
+                .iter()
+                .find(|m| m.field == "route_timeout_ms")
+                .map(|m| (m.configured, m.effective)),
+            Some((Some(3000), Some(1000)))
+        );
+        let v1 = snap
+            .cluster(V1)
+            .and_then(|c| c.config.as_ref())
+            .expect("v1");
+        assert_eq!(v1.policy.subset.as_deref(), Some("v1"));
+        assert_eq!(v1.connect_timeout_ms, 500);
+        let db = "outbound|5432||orders-db.prod.svc.cluster.local";
+        let db = snap
+            .cluster(db)
+            .and_then(|c| c.config.as_ref())
+            .expect("db");
+        assert_eq!(
+            db.policy.routes[0].protocol,
+            crate::istio::route::RouteProtocol::Tcp
+        );
+        let kinds = |f: fn(&ClusterKey) -> bool| snap.clusters.iter().any(|c| f(&c.key));
+        assert!(kinds(|k| matches!(k.kind, ClusterKind::Plain)));
+        assert!(kinds(|k| k.is_special()));
+        assert!(kinds(|k| k.istio().is_some_and(|c| c.service.is_none())));
+        assert!(kinds(|k| !k.is_outbound() && k.istio().is_some()));
+
+        let json = serde_json::to_string(&snap).unwrap();
+        let back: MeshSnapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, snap);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
     }
 }

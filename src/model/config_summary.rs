@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::envoy_view::ConfigView;
 use crate::istio::policy::ResolvedPolicy;
@@ -17,10 +17,10 @@ use crate::istio::source::{Limit, Source, Sourced};
 pub const UNLIMITED: u64 = u32::MAX as u64;
 
 /// A configured value that Envoy does not run with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigMismatch {
     /// Field name as in [`ConfigSummary`] (`connect_timeout_ms`).
-    pub field: &'static str,
+    pub field: String,
     /// What the Istio objects say (`null`: no value / disabled).
     pub configured: Option<u64>,
     /// What Envoy runs with (`null`: no value / disabled).
@@ -28,7 +28,7 @@ pub struct ConfigMismatch {
 }
 
 /// The resolved Istio configuration of one outbound cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigSummary {
     /// `namespace/name` of the DestinationRule in effect, `null` when none applies.
     pub destination_rule: Option<String>,
@@ -55,9 +55,9 @@ pub struct ConfigSummary {
     pub max_requests_per_connection: u64,
     /// Where each field above came from (`DestinationRule prod/inventory
     /// trafficPolicy.connectionPool.tcp.connectTimeout`, or `Istio default`).
-    pub sources: BTreeMap<&'static str, String>,
+    pub sources: BTreeMap<String, String>,
     /// Fields that hold Istio's defaults (nothing configured them).
-    pub defaults: Vec<&'static str>,
+    pub defaults: Vec<String>,
     /// Configured values Envoy does not run with (needs a `/config_dump`).
     pub mismatches: Vec<ConfigMismatch>,
     /// Remarks from resolution (precedence decisions, other routes, missing subsets).
@@ -160,9 +160,11 @@ fn route_fields(
             "retry_attempts",
             "retry_on",
         ] {
-            s.defaults.push(field);
-            s.sources
-                .insert(field, "Istio default (no VirtualService route)".to_string());
+            s.defaults.push(field.to_string());
+            s.sources.insert(
+                field.to_string(),
+                "Istio default (no VirtualService route)".to_string(),
+            );
         }
         return (None, None, 2, crate::istio::DEFAULT_RETRY_ON.to_string());
     };
@@ -183,16 +185,16 @@ fn route_fields(
 /// Records each field's source and whether it is a default.
 #[derive(Default)]
 struct Collector {
-    sources: BTreeMap<&'static str, String>,
-    defaults: Vec<&'static str>,
+    sources: BTreeMap<String, String>,
+    defaults: Vec<String>,
 }
 
 impl Collector {
     fn take<T, U>(&mut self, field: &'static str, v: &Sourced<T>, f: impl Fn(&T) -> U) -> U {
         if matches!(v.source, Source::IstioDefault) {
-            self.defaults.push(field);
+            self.defaults.push(field.to_string());
         }
-        self.sources.insert(field, v.source.to_string());
+        self.sources.insert(field.to_string(), v.source.to_string());
         f(&v.value)
     }
 }
@@ -203,7 +205,8 @@ type Comparison = (&'static str, Option<u64>, Option<Option<u64>>);
 /// Fields whose configured value differs from what Envoy runs with. Only values the config
 /// dump states explicitly are compared (not Envoy's own defaults for fields Istio left out).
 fn mismatches(c: &ConfigSummary, e: &ConfigView) -> Vec<ConfigMismatch> {
-    let stated = |field: &str, v: u64| (!e.envoy_defaults.contains(&field)).then_some(Some(v));
+    let stated =
+        |field: &str, v: u64| (!e.envoy_defaults.iter().any(|d| d == field)).then_some(Some(v));
     let route = e.routes.first().filter(|r| !r.timeout_is_envoy_default);
     let pairs: [Comparison; 6] = [
         (
@@ -242,7 +245,7 @@ fn mismatches(c: &ConfigSummary, e: &ConfigView) -> Vec<ConfigMismatch> {
         .filter_map(|(field, configured, effective)| {
             let effective = effective?;
             (configured != effective).then_some(ConfigMismatch {
-                field,
+                field: field.to_string(),
                 configured,
                 effective,
             })

@@ -2,7 +2,7 @@
 //! as `inspect` shows them. Values Envoy fills in itself are listed in `envoy_defaults` and
 //! marked `(Envoy default)` in text. Durations are milliseconds (`*_ms`) for scripts.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::envoy::clusters::ClusterStatus;
 use crate::envoy::config_dump::ConfigDump;
@@ -14,7 +14,7 @@ use crate::envoy::config_dump::duration::format_duration;
 use crate::envoy::config_dump::route::{RouteEntry, RouteTimeout};
 
 /// Effective route settings for one route that sends traffic to the cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteView {
     /// `route config / virtual host / route name`.
     pub route: String,
@@ -30,7 +30,7 @@ pub struct RouteView {
 }
 
 /// Outlier detection as configured on the cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutlierView {
     pub consecutive_5xx: Option<u32>,
     pub consecutive_gateway_failure: Option<u32>,
@@ -41,7 +41,7 @@ pub struct OutlierView {
 
 /// The effective (Envoy-side, from `/config_dump`) settings of one cluster. Fields Envoy
 /// filled with its own defaults are listed in `envoy_defaults`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigView {
     pub connect_timeout_ms: u64,
     pub idle_timeout_ms: u64,
@@ -52,7 +52,7 @@ pub struct ConfigView {
     pub max_requests: u32,
     pub max_retries: u32,
     /// Names of the fields above that hold Envoy's built-in default, not a configured value.
-    pub envoy_defaults: Vec<&'static str>,
+    pub envoy_defaults: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outlier_detection: Option<OutlierView>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +63,7 @@ pub struct ConfigView {
 impl ConfigView {
     /// `value` in text, with `(Envoy default)` when Envoy filled it in.
     pub fn show(&self, field: &str, value: String) -> String {
-        match self.envoy_defaults.contains(&field) {
+        match self.envoy_defaults.iter().any(|d| d == field) {
             true => format!("{value} (Envoy default)"),
             false => value,
         }
@@ -78,7 +78,7 @@ fn ms(d: std::time::Duration) -> u64 {
 pub fn config_view(dump: &ConfigDump, name: &str) -> Option<ConfigView> {
     let c = dump.cluster(name)?;
     let t = c.thresholds(Priority::Default);
-    let mut defaults = Vec::new();
+    let mut defaults: Vec<&'static str> = Vec::new();
     let mut pick = |field: &'static str, v: Option<u32>, d: u32| {
         v.unwrap_or_else(|| {
             defaults.push(field);
@@ -116,7 +116,7 @@ pub fn config_view(dump: &ConfigDump, name: &str) -> Option<ConfigView> {
         max_pending_requests,
         max_requests,
         max_retries,
-        envoy_defaults: defaults,
+        envoy_defaults: defaults.into_iter().map(String::from).collect(),
         outlier_detection: c.outlier_detection.as_ref().map(|o| OutlierView {
             consecutive_5xx: o.consecutive_5xx,
             consecutive_gateway_failure: o.consecutive_gateway_failure,
@@ -190,7 +190,7 @@ pub fn human(d: std::time::Duration) -> String {
 }
 
 /// Endpoint health of one cluster from `/clusters`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointView {
     pub total: usize,
     pub healthy: usize,

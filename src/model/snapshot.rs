@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::config_summary::ConfigSummary;
 use super::envoy_view::{ConfigView, EndpointView};
@@ -11,7 +11,7 @@ use super::source::SourceState;
 use crate::envoy::ClusterKey;
 
 /// A counter over the snapshot window, summed over the client pods that have it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CounterWindow {
     /// Increase over the window (restarts and resets handled: never negative).
     pub increase: u64,
@@ -24,7 +24,7 @@ pub struct CounterWindow {
 }
 
 /// A gauge's latest value across the client pods that report it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GaugeView {
     pub min: f64,
     pub max: f64,
@@ -33,7 +33,7 @@ pub struct GaugeView {
 }
 
 /// One client pod's view of a cluster (the drill-down, built on demand).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PodClusterView {
     pub pod: String,
     pub counters: BTreeMap<String, CounterWindow>,
@@ -43,7 +43,7 @@ pub struct PodClusterView {
 }
 
 /// One upstream cluster, aggregated over the client pods that have it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterSnapshot {
     #[serde(flatten)]
     pub key: ClusterKey,
@@ -69,7 +69,7 @@ pub struct ClusterSnapshot {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_config: Option<ConfigView>,
     /// Per client pod, when asked for (drill-down).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_pod: Vec<PodClusterView>,
 }
 
@@ -86,9 +86,9 @@ impl ClusterSnapshot {
 }
 
 /// The immutable value every screen, snapshot file and check is made from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeshSnapshot {
-    pub meshtop_version: &'static str,
+    pub meshtop_version: String,
     /// Kubernetes context, when collected live.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,

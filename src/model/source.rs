@@ -2,32 +2,32 @@
 //! screen or a snapshot file can say "stale since 03:12:40" or "forbidden" instead of showing
 //! zeros that would lie in a postmortem.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::Timestamp;
 
 /// How the last attempts to read one source went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum CollectionState {
     /// Not read yet (connecting, first poll in flight).
     Pending,
     /// The last poll succeeded.
     Ok {
-        #[serde(serialize_with = "ms")]
+        #[serde(with = "ms")]
         at: Timestamp,
     },
     /// Polls fail or time out since `since`; the data shown is from `last_ok`.
     Stale {
-        #[serde(serialize_with = "ms")]
+        #[serde(with = "ms")]
         since: Timestamp,
-        #[serde(serialize_with = "ms")]
+        #[serde(with = "ms")]
         last_ok: Timestamp,
         reason: String,
     },
     /// Never read successfully: `reason` says why (connection refused, timeout, parse error).
     Failed {
-        #[serde(serialize_with = "ms")]
+        #[serde(with = "ms")]
         since: Timestamp,
         reason: String,
     },
@@ -56,12 +56,23 @@ impl CollectionState {
     }
 }
 
-fn ms<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(t.as_millis())
+/// Serde adapter writing and reading a [`Timestamp`] as plain milliseconds.
+mod ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::metrics::Timestamp;
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(t.as_millis())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        u64::deserialize(d).map(Timestamp::from_millis)
+    }
 }
 
 /// Whether a sidecar records per-cluster stats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StatsCollection {
     /// Per-upstream-cluster stats are present.
@@ -73,7 +84,7 @@ pub enum StatsCollection {
 }
 
 /// One sidecar (or capture) meshtop reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceState {
     pub pod: String,
     pub namespace: String,
