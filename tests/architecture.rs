@@ -100,3 +100,39 @@ fn every_top_level_module_has_a_doc_header() {
         "files without a //! header: {missing:?}"
     );
 }
+
+/// The simulator is the client's opponent (DESIGN.md §5): it writes Envoy's formats with its
+/// own code and must not reuse the client's parsers or Kubernetes client, or a bug would be
+/// mirrored on both sides and every test would pass on a lie.
+#[test]
+fn the_simulator_shares_no_code_with_the_client() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("sim"), &mut files);
+    let mut violations = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("source file is readable");
+        let code_end = text.find("#[cfg(test)]").unwrap_or(text.len());
+        for (n, line) in text[..code_end].lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            for forbidden in [
+                "crate::envoy",
+                "crate::kube",
+                "crate::collect",
+                "super::super::envoy",
+            ] {
+                if code.contains(forbidden) {
+                    violations.push(format!("{}:{}: {line}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "src/sim must not use the client's code:\n{}",
+        violations.join("\n")
+    );
+}
