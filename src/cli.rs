@@ -26,6 +26,83 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Show meshtop on its built-in sample mesh (the order-svc → inventory-svc incident).
     Demo(DemoArgs),
+    /// Run the simulated cluster: a Kubernetes API on 127.0.0.1 with Istio sidecars whose
+    /// Envoy admin answers through port-forward, for tests, kubectl and game days.
+    Sim(SimArgs),
+    /// Collect from the sidecars of a namespace for a window and write the snapshot (JSON).
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Scenario: grpc-keepalive, circuit-breaker, mtls-mismatch, no-healthy-upstream,
+    /// outlier-ejection, stats-not-enabled, healthy, churn.
+    #[arg(long, default_value = "grpc-keepalive")]
+    pub scenario: String,
+    /// Total meshed pods (spread over the scenario's deployments).
+    #[arg(long)]
+    pub pods: Option<usize>,
+    /// Idle extra outbound clusters per sidecar (for scale runs).
+    #[arg(long, default_value_t = 0)]
+    pub clusters_per_pod: usize,
+    /// Address to listen on (loopback only; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Write a kubeconfig for this server (usable by meshtop and kubectl).
+    #[arg(long, value_name = "PATH")]
+    pub write_kubeconfig: Option<PathBuf>,
+    /// Seed of the deterministic traffic model.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Bearer token clients must send.
+    #[arg(long, default_value = "meshtop-sim-token")]
+    pub token: String,
+    /// Refuse pods/portforward with 403, as RBAC would.
+    #[arg(long)]
+    pub deny_portforward: bool,
+    /// Refuse requests without a token too. By default a request with no token is served
+    /// (kubectl never sends a token to an http:// server); a wrong token is always 401.
+    #[arg(long)]
+    pub require_token: bool,
+    /// Simulated time runs this many times faster than real time.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SnapshotArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// Every namespace.
+    #[arg(long, short = 'A')]
+    pub all_namespaces: bool,
+    /// How long to collect before writing (`10s`, `1m`).
+    #[arg(long, default_value = "30s", value_parser = parse_interval_arg)]
+    pub window: f64,
+    /// Time between polls of one sidecar.
+    #[arg(long, default_value = "2s", value_parser = parse_interval_arg)]
+    pub interval: f64,
+    /// Envoy admin port of every sidecar (default: from the pod, else 15000).
+    #[arg(long)]
+    pub admin_port: Option<u16>,
+    /// Output format (only json for now; text/markdown/svg come with the TUI's export).
+    #[arg(long, value_enum, default_value_t = SnapshotFormat::Json)]
+    pub format: SnapshotFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SnapshotFormat {
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,8 +4,12 @@
 //! model; `inspect` is the postmortem command over saved captures; `cli` holds the flags.
 
 pub mod cli;
+pub mod collect;
+pub mod command;
 pub mod envoy;
 pub mod inspect;
 pub mod istio;
+pub mod kube;
 pub mod metrics;
 pub mod model;
+pub mod sim;

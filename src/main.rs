@@ -14,6 +14,19 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Inspect(args) => inspect(&args),
         Command::Demo(args) => demo(&args),
+        Command::Sim(args) => with_runtime(|| meshtop::command::run_sim(&args)),
+        Command::Snapshot(args) => with_runtime(|| meshtop::command::run_snapshot(&args)),
+    }
+}
+
+/// Runs an async subcommand on a multi-threaded tokio runtime.
+fn with_runtime<F: std::future::Future<Output = ExitCode>>(make: impl FnOnce() -> F) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(make()),
+        Err(e) => {
+            eprintln!("meshtop: cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
