@@ -16,6 +16,7 @@ pub mod prometheus;
 pub mod server_info;
 pub mod stat;
 pub mod stat_name;
+pub mod stat_table;
 pub mod stats_json;
 pub mod stats_set;
 pub mod stats_text;

@@ -230,3 +230,7 @@ fn applies_to_mesh(vs_gateways: &[String], matches: &[HttpMatch], client: &str) 
 #[cfg(test)]
 #[path = "resolve_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "resolve_route_tests.rs"]
+mod route_tests;
