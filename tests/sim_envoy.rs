@@ -41,19 +41,7 @@ const MESHTOP_FILTER: &str = r"^cluster\.(outbound|inbound)\|.*\.(upstream_rq_ti
 // ---------------------------------------------------------------------------------------
 
 fn config(discovery: &str) -> SimClusterConfig {
-    SimClusterConfig {
-        connect_timeout_ms: 10_000,
-        idle_timeout_ms: None,
-        http2: false,
-        max_connections: u32::MAX,
-        max_pending_requests: u32::MAX,
-        max_requests: u32::MAX,
-        max_retries: u32::MAX,
-        max_requests_per_connection: 0,
-        outlier_detection: None,
-        istio_mtls: false,
-        discovery_type: discovery.into(),
-    }
+    SimClusterConfig::istio_default(discovery, false)
 }
 
 fn host(address: &str, zone: &str, rq_total: u64, rq_timeout: u64) -> SimHost {

@@ -62,8 +62,8 @@ pub enum Capture {
 
 /// Detects the kind of a capture and parses it.
 pub fn parse_capture(bytes: &[u8]) -> Result<(CaptureKind, Capture), ParseError> {
-    let kind = detect(bytes)?;
     let text = require_text(bytes, "Envoy admin capture")?;
+    let kind = detect_text_kind(text)?;
     let capture = match kind {
         CaptureKind::StatsText => Capture::Stats(Box::new(parse_stats_text(bytes)?)),
         CaptureKind::StatsJson => Capture::Stats(Box::new(parse_stats_json(bytes)?)),
@@ -78,7 +78,11 @@ pub fn parse_capture(bytes: &[u8]) -> Result<(CaptureKind, Capture), ParseError>
 
 /// Tells which admin output `bytes` holds, without parsing it fully.
 pub fn detect(bytes: &[u8]) -> Result<CaptureKind, ParseError> {
-    let text = require_text(bytes, "Envoy admin capture")?;
+    detect_text_kind(require_text(bytes, "Envoy admin capture")?)
+}
+
+/// [`detect`] on input already checked to be text.
+fn detect_text_kind(text: &str) -> Result<CaptureKind, ParseError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return detect_json(text);

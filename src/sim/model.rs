@@ -69,6 +69,26 @@ pub struct SimClusterConfig {
     pub discovery_type: String,
 }
 
+impl SimClusterConfig {
+    /// What Istio pushes for a cluster no DestinationRule governs: connect timeout 10 s, no
+    /// idle timeout set, limits 2^32-1, no outlier detection, HTTP/1.1.
+    pub fn istio_default(discovery_type: &str, istio_mtls: bool) -> Self {
+        SimClusterConfig {
+            connect_timeout_ms: 10_000,
+            idle_timeout_ms: None,
+            http2: false,
+            max_connections: u32::MAX,
+            max_pending_requests: u32::MAX,
+            max_requests: u32::MAX,
+            max_retries: u32::MAX,
+            max_requests_per_connection: 0,
+            outlier_detection: None,
+            istio_mtls,
+            discovery_type: discovery_type.to_string(),
+        }
+    }
+}
+
 /// A route entry of the client's route configuration for this cluster.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimRoute {

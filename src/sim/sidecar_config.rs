@@ -22,7 +22,6 @@ use super::traffic::Simulation;
 /// istiod's default `retryOn` for outbound HTTP routes.
 const DEFAULT_RETRY_ON: &str =
     "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
-const ISTIO_CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// istiod re-pushes configuration this often in the simulation.
 const PUSH_EVERY_SECS: u64 = 300;
 /// istiod closes xDS streams after this long (they are reopened at once).
@@ -32,19 +31,7 @@ const XDS_SOCKET: &str = "./etc/istio/proxy/XDS";
 
 /// Istio's defaults for a cluster no DestinationRule governs.
 pub(super) fn plain_config(istio_mtls: bool) -> SimClusterConfig {
-    SimClusterConfig {
-        connect_timeout_ms: ISTIO_CONNECT_TIMEOUT_MS,
-        idle_timeout_ms: None,
-        http2: false,
-        max_connections: u32::MAX,
-        max_pending_requests: u32::MAX,
-        max_requests: u32::MAX,
-        max_retries: u32::MAX,
-        max_requests_per_connection: 0,
-        outlier_detection: None,
-        istio_mtls,
-        discovery_type: "EDS".to_string(),
-    }
+    SimClusterConfig::istio_default("EDS", istio_mtls)
 }
 
 /// The cluster settings for `service` (outbound: the client's view; else the inbound cluster).

@@ -12,19 +12,7 @@ pub(super) const INVENTORY: &str = "outbound|8080||inventory-svc.prod.svc.cluste
 pub(super) const STRIPE: &str = "outbound|443||api.stripe.com";
 
 pub(super) fn config(discovery: &str) -> SimClusterConfig {
-    SimClusterConfig {
-        connect_timeout_ms: 10_000,
-        idle_timeout_ms: None,
-        http2: false,
-        max_connections: u32::MAX,
-        max_pending_requests: u32::MAX,
-        max_requests: u32::MAX,
-        max_retries: u32::MAX,
-        max_requests_per_connection: 0,
-        outlier_detection: None,
-        istio_mtls: false,
-        discovery_type: discovery.into(),
-    }
+    SimClusterConfig::istio_default(discovery, false)
 }
 
 pub(super) fn host(address: &str, flags: &[&str]) -> SimHost {
