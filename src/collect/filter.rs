@@ -12,12 +12,15 @@ use crate::metrics::TrackedStats;
 const EXTRA_SUFFIXES: &[&str] = &[r"membership_[a-z_]+", r"circuit_breakers\.[a-z_]+\.[a-z_]+"];
 
 /// Whole-name patterns: proxy uptime (restart detection), the control-plane connection cluster
-/// (always present in stock Istio) and config rejections (R22).
+/// (always present in stock Istio), config rejections (R22) and Istio's request metric (its
+/// `response_flags` tag is the flag evidence; `istiocustom.istio_requests_total.…` in Istio
+/// ≥ 1.8, `…;.;_istio_requests_total` before).
 const OTHER_STATS: &[&str] = &[
     r"^server\.uptime$",
     r"^cluster\.xds-grpc;?\.",
     r"^cluster_manager\.cds\.update_rejected$",
     r"^listener_manager\.lds\.update_rejected$",
+    r"istio_requests_total",
 ];
 
 /// The regex for `tracked`: the source names of its specs as cluster suffixes (those not
@@ -101,6 +104,19 @@ mod tests {
     }
 
     #[test]
+    fn istio_request_series_match_in_both_encodings_but_other_istio_metrics_do_not() {
+        let re = filter();
+        assert!(re.is_match(
+            "istiocustom.istio_requests_total.reporter.source.response_code.504.response_flags.UT"
+        ));
+        assert!(
+            re.is_match("reporter=.=destination;.;response_flags=.=DC;.;_istio_requests_total")
+        );
+        assert!(!re.is_match("istiocustom.istio_request_bytes.reporter.source"));
+        assert!(!re.is_match("istiocustom.istio_build.component.proxy"));
+    }
+
+    #[test]
     fn the_filter_is_stable_and_escapes_dots() {
         let text = default_stats_filter();
         assert!(
@@ -115,7 +131,7 @@ mod tests {
         );
         assert!(text.contains(r"|membership_[a-z_]+|"), "{text}");
         assert!(
-            text.ends_with(r"|^listener_manager\.lds\.update_rejected$"),
+            text.ends_with(r"|^listener_manager\.lds\.update_rejected$|istio_requests_total"),
             "{text}"
         );
     }

@@ -2,7 +2,6 @@
 //! connect, discover, poll every meshed pod for a window, and build a [`MeshSnapshot`] from
 //! the metrics store, the latest `/clusters` and `/config_dump` per pod, and the Istio objects.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
@@ -10,15 +9,13 @@ use tokio::sync::mpsc;
 
 use super::message::{CollectorMsg, MonotonicClock};
 use super::poller::{PollerConfig, PollerSet};
-use crate::envoy::clusters::ClustersDump;
-use crate::envoy::config_dump::ConfigDump;
 use crate::istio::{IstioConfig, ResolveOptions, from_json_objects};
 use crate::kube::{
     ClientError, ClientOptions, IstioObjects, MeshPod, list_istio_objects, list_mesh_pods,
 };
-use crate::metrics::MetricsStore;
 use crate::model::{
-    CollectionState, MeshSnapshot, SnapshotInput, SourceState, StatsCollection, build_snapshot,
+    Collection, CollectionState, MeshSnapshot, SnapshotInput, SourceState, StatsCollection,
+    build_snapshot,
 };
 
 /// What `collect_snapshot` collects, besides the window and interval.
@@ -41,46 +38,20 @@ pub enum CollectError {
     NoMeshedPods(String),
 }
 
-/// Everything the pollers reported, folded as it arrives.
-#[derive(Default)]
-struct Collected {
-    store: MetricsStore,
-    states: BTreeMap<String, (CollectionState, StatsCollection)>,
-    endpoints: BTreeMap<String, ClustersDump>,
-    config_dumps: BTreeMap<String, ConfigDump>,
-}
-
-impl Collected {
-    fn apply(&mut self, msg: CollectorMsg) {
-        match msg {
-            CollectorMsg::Scraped {
-                pod,
-                at,
-                stats,
-                clusters,
-                stats_collection,
-                ..
-            } => {
-                self.store.ingest(&pod, at, &stats);
-                if let Some(dump) = clusters {
-                    self.endpoints.insert(pod.clone(), *dump);
-                }
-                let state = CollectionState::Ok { at };
-                self.states.insert(pod, (state, stats_collection));
-            }
-            CollectorMsg::ConfigDump { pod, dump, .. } => {
-                self.config_dumps.insert(pod, *dump);
-            }
-            CollectorMsg::ServerInfo { .. } => {}
-            CollectorMsg::State { pod, state, .. } => {
-                // A failure keeps what the last good poll said about stats collection.
-                let entry = self
-                    .states
-                    .entry(pod)
-                    .or_insert((CollectionState::Pending, StatsCollection::None));
-                entry.0 = state;
-            }
-        }
+/// Folds one poller message into the collection.
+fn apply(collected: &mut Collection, msg: CollectorMsg) {
+    match msg {
+        CollectorMsg::Scraped {
+            pod,
+            at,
+            stats,
+            clusters,
+            stats_collection,
+            ..
+        } => collected.record_scrape(&pod, at, &stats, clusters.map(|c| *c), stats_collection),
+        CollectorMsg::ConfigDump { pod, dump, .. } => collected.record_config_dump(&pod, *dump),
+        CollectorMsg::ServerInfo { .. } => {}
+        CollectorMsg::State { pod, state, .. } => collected.record_state(&pod, state),
     }
 }
 
@@ -113,7 +84,7 @@ pub async fn collect_snapshot(
 
     let now = clock.now();
     let input = SnapshotInput {
-        store: &collected.store,
+        store: &collected.clusters,
         now,
         // The whole collection, so the first poll is inside the window.
         window: Duration::from_millis(now.as_millis()),
@@ -137,6 +108,8 @@ pub async fn collect_snapshot(
         istio: istio.as_ref(),
         resolve: opts.resolve.clone(),
         per_pod: true,
+        hosts: Some(&collected.hosts),
+        series: Some(&collected.series),
     };
     let mut snapshot = build_snapshot(&input);
     snapshot.config_issues.extend(istio_note);
@@ -151,18 +124,18 @@ async fn poll_for(
     clock: MonotonicClock,
     key: fn(&MeshPod) -> String,
     window: Duration,
-) -> Collected {
+) -> Collection {
     let (tx, mut rx) = mpsc::channel(1024);
     let pollers = PollerSet::spawn(client, pods, config, clock, key, &tx);
     drop(tx);
-    let mut collected = Collected::default();
+    let mut collected = Collection::default();
     let deadline = tokio::time::Instant::now() + window;
     while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        collected.apply(msg);
+        apply(&mut collected, msg);
     }
     pollers.shutdown().await;
     while let Ok(msg) = rx.try_recv() {
-        collected.apply(msg);
+        apply(&mut collected, msg);
     }
     collected
 }
@@ -185,7 +158,7 @@ fn is_running(pod: &MeshPod) -> bool {
 fn sources(
     pods: &[MeshPod],
     key: fn(&MeshPod) -> String,
-    collected: &Collected,
+    collected: &Collection,
     end: crate::metrics::Timestamp,
 ) -> Vec<SourceState> {
     pods.iter()

@@ -12,6 +12,7 @@ pub mod cluster_key;
 pub mod clusters;
 pub mod config_dump;
 pub mod error;
+pub mod istio_stat;
 pub mod prometheus;
 pub mod server_info;
 pub mod stat;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::config_summary::summarize;
 use super::envoy_view::{EndpointView, config_view, endpoint_view};
+use super::requests::{Window, attach_requests, proxies};
 use super::snapshot::{ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView};
 use super::source::SourceState;
 use crate::envoy::clusters::ClustersDump;
@@ -31,6 +32,10 @@ pub struct SnapshotInput<'a> {
     pub resolve: ResolveOptions,
     /// Fill [`ClusterSnapshot::per_pod`] (drill-down).
     pub per_pod: bool,
+    /// `/clusters` host counters per cluster (`hosts.rq_timeout`, …), merged into `counters`.
+    pub hosts: Option<&'a MetricsStore>,
+    /// `istio_requests_total` series and proxy counters (see [`Collection`](super::Collection)).
+    pub series: Option<&'a MetricsStore>,
 }
 
 /// Builds the snapshot: every cluster any client pod has, outbound services first.
@@ -61,6 +66,15 @@ pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
             .cmp(&rank(&b.key))
             .then_with(|| a.key.name.cmp(&b.key.name))
     });
+    let window = input.series.map(|series| Window {
+        series,
+        clusters: input.store,
+        window: input.window,
+        now: input.now,
+    });
+    if let Some(w) = &window {
+        attach_requests(w, &mut out);
+    }
     MeshSnapshot {
         meshtop_version: env!("CARGO_PKG_VERSION").to_string(),
         context: input.context.clone(),
@@ -73,6 +87,8 @@ pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
             .istio
             .map(|c| c.issues.iter().map(ToString::to_string).collect())
             .unwrap_or_default(),
+        proxies: window.as_ref().map(proxies).unwrap_or_default(),
+        subset_policies: Vec::new(),
     }
 }
 
@@ -120,6 +136,8 @@ fn cluster_snapshot(
         effective_config: effective,
         clients,
         key,
+        requests: Vec::new(),
+        server: None,
     }
 }
 
@@ -185,7 +203,50 @@ fn counters(
             out.insert(stat, window);
         }
     }
+    if let Some(hosts) = input.hosts {
+        out.extend(host_counters(hosts, input, cluster, pod));
+    }
     out
+}
+
+/// The `/clusters` host counters of a cluster, summed over all pods or for one pod.
+fn host_counters(
+    hosts: &MetricsStore,
+    input: &SnapshotInput<'_>,
+    cluster: &str,
+    pod: Option<&str>,
+) -> Vec<(String, CounterWindow)> {
+    let (w, now) = (input.window, input.now);
+    let names: Vec<String> = hosts
+        .tracked()
+        .specs()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|stat| {
+            let window = match pod {
+                None => hosts
+                    .delta_sum(cluster, &stat, w, now)
+                    .map(|d| CounterWindow {
+                        increase: d.increase,
+                        rate: hosts.rate_sum(cluster, &stat, w, now).map(|r| r.rate),
+                        resets: d.resets,
+                        pods: d.pods,
+                    }),
+                Some(pod) => hosts
+                    .delta(pod, cluster, &stat, w, now)
+                    .map(|d| CounterWindow {
+                        increase: d.increase,
+                        rate: d.rate(),
+                        resets: d.resets,
+                        pods: 1,
+                    }),
+            }?;
+            Some((stat, window))
+        })
+        .collect()
 }
 
 fn gauges(
@@ -324,6 +385,8 @@ mod tests {
             istio: Some(&istio),
             resolve: ResolveOptions::default(),
             per_pod: true,
+            hosts: None,
+            series: None,
         };
         let snap = build_snapshot(&input);
         let c = snap.cluster(INV).expect("cluster present");
@@ -529,6 +592,8 @@ spec:
             istio: Some(&istio),
             resolve: ResolveOptions::default(),
             per_pod: true,
+            hosts: None,
+            series: None,
         };
         let snap = build_snapshot(&input);
 

@@ -12,9 +12,15 @@ pub mod source;
 
 pub use source::{CollectionState, SourceState, StatsCollection};
 pub mod build;
+pub mod collection;
 pub mod config_summary;
+pub mod requests;
 pub mod snapshot;
 
 pub use build::{SnapshotInput, build_snapshot};
+pub use collection::Collection;
 pub use config_summary::{ConfigMismatch, ConfigSummary, summarize};
-pub use snapshot::{ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView};
+pub use snapshot::{
+    ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, ProxyView,
+    RequestWindow, ServerSide, SubsetPolicy,
+};

@@ -42,6 +42,68 @@ pub struct PodClusterView {
     pub upstream_rq_time_p99_ms: Option<f64>,
 }
 
+/// Requests with one response code and flag set over the window, from
+/// `istio_requests_total` (recorded even without the per-cluster stats opt-in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestWindow {
+    /// `source` (the client sidecar reported it) or `destination` (the server sidecar).
+    pub reporter: String,
+    /// HTTP status as text; `0` when no response was sent (e.g. `DC`).
+    pub response_code: String,
+    /// Envoy response flags, `-` for none, comma-separated when several (`UT,URX`).
+    pub response_flags: String,
+    pub window: CounterWindow,
+}
+
+impl RequestWindow {
+    /// True when `flag` is one of this series' response flags.
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.response_flags.split(',').any(|f| f == flag)
+    }
+}
+
+/// The server side of the calls to a service: the destination pods' sidecars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSide {
+    /// Pods whose sidecar reported calls to this service (reporter=destination).
+    pub pods: Vec<String>,
+    /// Their inbound cluster (`inbound|8080||`), when identified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// That inbound cluster's window counters summed over `pods` (absent: not collected).
+    pub counters: BTreeMap<String, CounterWindow>,
+    /// The server sidecars' `istio_requests_total` series for this service.
+    pub requests: Vec<RequestWindow>,
+}
+
+/// Per-sidecar facts that are not about one cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProxyView {
+    pub pod: String,
+    /// Requests this sidecar sent (reporter=source), all destinations; absent: not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbound_requests: Option<CounterWindow>,
+    /// Requests this sidecar received (reporter=destination).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound_requests: Option<CounterWindow>,
+    /// Proxy-wide counters (`cluster_manager.cds.update_rejected`, …).
+    pub counters: BTreeMap<String, CounterWindow>,
+}
+
+/// A DestinationRule subset with its own `trafficPolicy`, and the routes that use it
+/// (HINTS.md R21: a subset policy is active only when a route targets the subset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubsetPolicy {
+    /// `namespace/name` of the DestinationRule.
+    pub destination_rule: String,
+    pub host: String,
+    pub subset: String,
+    /// The policy sections the subset sets (`connectionPool`, `outlierDetection`, `tls`, …).
+    pub sections: Vec<String>,
+    /// `VirtualService ns/name http[i]` routes whose destination names this subset.
+    pub routed_by: Vec<String>,
+}
+
 /// One upstream cluster, aggregated over the client pods that have it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterSnapshot {
@@ -71,6 +133,14 @@ pub struct ClusterSnapshot {
     /// Per client pod, when asked for (drill-down).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_pod: Vec<PodClusterView>,
+    /// The client sidecars' `istio_requests_total` series for this cluster's service
+    /// (reporter=source). The metric has no port or subset, so a service's series are
+    /// attached to one of its clusters: the busiest (see `docs/SNAPSHOT-JSON.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestWindow>,
+    /// The destination pods' view of the same calls, with the requests above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSide>,
 }
 
 impl ClusterSnapshot {
@@ -106,10 +176,26 @@ pub struct MeshSnapshot {
     pub clusters: Vec<ClusterSnapshot>,
     /// Problems with the Istio objects (malformed, skipped), by source.
     pub config_issues: Vec<String>,
+    /// Per-sidecar facts (requests sent and received, config rejections).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxies: Vec<ProxyView>,
+    /// DestinationRule subsets with their own traffic policy and the routes using them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subset_policies: Vec<SubsetPolicy>,
 }
 
 impl MeshSnapshot {
     pub fn cluster(&self, name: &str) -> Option<&ClusterSnapshot> {
         self.clusters.iter().find(|c| c.key.name == name)
+    }
+
+    /// The collection state of a pod's sidecar.
+    pub fn source(&self, pod: &str) -> Option<&SourceState> {
+        self.sources.iter().find(|s| s.pod == pod)
+    }
+
+    /// The per-sidecar facts of a pod.
+    pub fn proxy(&self, pod: &str) -> Option<&ProxyView> {
+        self.proxies.iter().find(|p| p.pod == pod)
     }
 }

@@ -37,13 +37,26 @@ pub struct IstioRequestSeries {
 
 impl IstioRequestSeries {
     fn from_sample(labels: &[Label<'_>], value: f64, line: usize) -> Self {
+        Self::from_labels(
+            labels.iter().map(|l| (l.name, l.value.as_ref())),
+            value,
+            line,
+        )
+    }
+
+    /// A series from `(label, value)` pairs; labels meshtop does not use are ignored.
+    pub(crate) fn from_labels<'a>(
+        labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+        value: f64,
+        line: usize,
+    ) -> Self {
         let mut s = IstioRequestSeries {
             value,
             line,
             ..Self::default()
         };
-        for label in labels {
-            let field = match label.name {
+        for (name, value) in labels {
+            let field = match name {
                 "reporter" => &mut s.reporter,
                 "source_workload" => &mut s.source_workload,
                 "source_workload_namespace" => &mut s.source_workload_namespace,
@@ -58,7 +71,7 @@ impl IstioRequestSeries {
                 "grpc_response_status" => &mut s.grpc_response_status,
                 _ => continue,
             };
-            field.push_str(&label.value);
+            field.push_str(value);
         }
         s
     }
