@@ -617,6 +617,7 @@ async fn a_pod_that_stops_answering_goes_stale_and_backs_off() {
     let pod = MeshPod {
         name: "order-9".into(),
         namespace: "prod".into(),
+        uid: String::new(),
         phase: "Running".into(),
         ready: true,
         proxy_restarts: 0,

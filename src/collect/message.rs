@@ -9,6 +9,7 @@ use crate::envoy::config_dump::ConfigDump;
 use crate::envoy::server_info::ServerInfo;
 use crate::metrics::Timestamp;
 use crate::model::{CollectionState, StatsCollection};
+pub use crate::model::stats_collection;
 
 /// One event from a pod's poller. A `Scraped` also means the pod's state is
 /// `CollectionState::Ok { at }`; failures arrive as `State`.
@@ -90,15 +91,6 @@ impl MonotonicClock {
     pub fn at(&self, instant: Instant) -> Timestamp {
         let ms = instant.saturating_duration_since(self.epoch).as_millis();
         Timestamp::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
-    }
-}
-
-/// Per-cluster stats present (other than Istio's special clusters) → `Full`; a `/stats`
-/// with only those → `DefaultInclusionOnly` (Istio's default stats matcher).
-pub fn stats_collection(stats: &StatsSet) -> StatsCollection {
-    match stats.clusters().any(|c| !c.key.is_special()) {
-        true => StatsCollection::Full,
-        false => StatsCollection::DefaultInclusionOnly,
     }
 }
 

@@ -1,28 +1,23 @@
-//! Pollers: one task per pod, each owning that pod's [`AdminConnection`]. A pod is polled by
-//! exactly one task, sequentially, so two scrapes of one pod never overlap; a shared semaphore
-//! bounds the polls in flight across all pods (default 32). After a failure the task waits by
-//! [`Backoff`] instead of the interval. Everything a poll learns goes out as [`CollectorMsg`].
+//! The poller set: one task per pod (`pod_poller.rs`), each owning that pod's
+//! [`AdminConnection`]. A pod is polled by exactly one task, sequentially, so two scrapes of
+//! one pod never overlap; a shared semaphore bounds the polls in flight across all pods
+//! (default 32). The set starts, stops and restarts tasks as a [`PollerPlan`] says, keyed by
+//! [`poller_key`], so pods that come, go or are recreated are followed while meshtop runs.
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::Client;
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
-use super::backoff::{Backoff, jitter};
-use super::failure::PollFailure;
+use super::backoff::Backoff;
 use super::filter::default_stats_filter;
-use super::message::{CollectorMsg, MonotonicClock, stats_collection};
-use crate::envoy::clusters::{ClustersDump, parse_clusters_json};
-use crate::envoy::config_dump::parse_config_dump;
-use crate::envoy::error::require_text;
-use crate::envoy::server_info::parse_server_info;
-use crate::envoy::stats_text::parse_stats_text;
-use crate::envoy::{StatsFormat, StatsSet};
-use crate::kube::{AdminConnection, AdminLimits, AdminPath, MeshPod};
-use crate::metrics::Timestamp;
-use crate::model::CollectionState;
+use super::message::{CollectorMsg, MonotonicClock};
+use super::plan::{PodIdentity, PollerPlan, poller_key};
+use super::pod_poller::PodPoller;
+use crate::kube::{AdminConnection, AdminLimits, MeshPod};
 
 /// How pods are polled.
 #[derive(Debug, Clone)]
@@ -55,12 +50,42 @@ impl Default for PollerConfig {
 
 /// The running pollers; dropping the set stops them.
 pub struct PollerSet {
+    client: Client,
+    config: Arc<PollerConfig>,
+    permits: Arc<Semaphore>,
+    clock: MonotonicClock,
+    key: fn(&MeshPod) -> String,
+    tx: mpsc::Sender<CollectorMsg>,
     tasks: JoinSet<()>,
+    /// What each running poller was started for, by [`poller_key`].
+    running: BTreeMap<String, PodIdentity>,
+    handles: BTreeMap<String, AbortHandle>,
 }
 
 impl PollerSet {
-    /// Starts one poller per pod. `key` names a pod in messages (the pod name, or
-    /// `namespace/name` when several namespaces are collected).
+    /// An empty set; [`PollerSet::apply`] starts pollers. `key` names a pod in messages (the
+    /// pod name, or `namespace/name` when several namespaces are collected).
+    pub fn new(
+        client: &Client,
+        config: &PollerConfig,
+        clock: MonotonicClock,
+        key: fn(&MeshPod) -> String,
+        tx: &mpsc::Sender<CollectorMsg>,
+    ) -> Self {
+        PollerSet {
+            client: client.clone(),
+            config: Arc::new(config.clone()),
+            permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            clock,
+            key,
+            tx: tx.clone(),
+            tasks: JoinSet::new(),
+            running: BTreeMap::new(),
+            handles: BTreeMap::new(),
+        }
+    }
+
+    /// Starts one poller per pod (whatever its phase). `key` as in [`PollerSet::new`].
     pub fn spawn(
         client: &Client,
         pods: &[MeshPod],
@@ -69,31 +94,28 @@ impl PollerSet {
         key: fn(&MeshPod) -> String,
         tx: &mpsc::Sender<CollectorMsg>,
     ) -> Self {
-        let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
-        let config = Arc::new(config.clone());
-        let mut tasks = JoinSet::new();
-        for pod in pods {
-            let conn = AdminConnection::new(
-                client.clone(),
-                &pod.namespace,
-                &pod.name,
-                pod.admin_port,
-                config.limits,
-            );
-            let poller = PodPoller {
-                conn,
-                pod: key(pod),
-                namespace: pod.namespace.clone(),
-                config: Arc::clone(&config),
-                permits: Arc::clone(&permits),
-                clock,
-                tx: tx.clone(),
-                seen_generation: 0,
-                next_config_dump: None,
-            };
-            tasks.spawn(poller.run());
-        }
-        PollerSet { tasks }
+        let mut set = PollerSet::new(client, config, clock, key, tx);
+        pods.iter().for_each(|pod| set.start(pod));
+        set
+    }
+
+    /// The running pollers by [`poller_key`]: the input of [`super::plan_pollers`].
+    pub fn running(&self) -> &BTreeMap<String, PodIdentity> {
+        &self.running
+    }
+
+    /// Stops, restarts and starts pollers as `plan` says. When it returns, the stopped and
+    /// replaced pollers have ended (their forwards dropped): nothing they send can follow.
+    pub async fn apply(&mut self, plan: PollerPlan) {
+        let replaced = plan.restart.iter().map(poller_key);
+        let ended: HashSet<tokio::task::Id> = (plan.stop.into_iter().chain(replaced))
+            .filter_map(|key| self.stop(&key))
+            .collect();
+        self.wait_for(ended).await;
+        plan.restart
+            .iter()
+            .chain(&plan.start)
+            .for_each(|pod| self.start(pod));
     }
 
     /// Stops every poller (dropping its forward) and waits until all have ended.
@@ -101,193 +123,53 @@ impl PollerSet {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
     }
-}
 
-struct PodPoller {
-    conn: AdminConnection,
-    pod: String,
-    namespace: String,
-    config: Arc<PollerConfig>,
-    permits: Arc<Semaphore>,
-    clock: MonotonicClock,
-    tx: mpsc::Sender<CollectorMsg>,
-    seen_generation: u64,
-    next_config_dump: Option<Instant>,
-}
-
-impl PodPoller {
-    async fn run(mut self) {
-        let (mut failures, mut since, mut last_ok) = (0u32, None, None);
-        if !self
-            .deliver(vec![self.state(CollectionState::Pending)])
-            .await
-        {
-            return;
+    /// Spawns the poller of `pod`, replacing one with the same key.
+    fn start(&mut self, pod: &MeshPod) {
+        let key = poller_key(pod);
+        if let Some(old) = self.handles.remove(&key) {
+            old.abort();
         }
-        loop {
-            let started = Instant::now();
-            let outcome = match self.permits.clone().acquire_owned().await {
-                Ok(_permit) => self.poll_once().await,
-                Err(_) => return,
+        let conn = AdminConnection::new(
+            self.client.clone(),
+            &pod.namespace,
+            &pod.name,
+            pod.admin_port,
+            self.config.limits,
+        );
+        let poller = PodPoller {
+            conn,
+            pod: (self.key)(pod),
+            namespace: pod.namespace.clone(),
+            config: Arc::clone(&self.config),
+            permits: Arc::clone(&self.permits),
+            clock: self.clock,
+            tx: self.tx.clone(),
+            seen_generation: 0,
+            next_config_dump: None,
+        };
+        let handle = self.tasks.spawn(poller.run());
+        self.running.insert(key.clone(), PodIdentity::of(pod));
+        self.handles.insert(key, handle);
+    }
+
+    /// Aborts the poller with `key`; the id of its task, `None` when there was none.
+    fn stop(&mut self, key: &str) -> Option<tokio::task::Id> {
+        self.running.remove(key);
+        let handle = self.handles.remove(key)?;
+        handle.abort();
+        Some(handle.id())
+    }
+
+    /// Reaps finished tasks until every task in `ended` is among them.
+    async fn wait_for(&mut self, mut ended: HashSet<tokio::task::Id>) {
+        while !ended.is_empty() {
+            let id = match self.tasks.join_next_with_id().await {
+                Some(Ok((id, ()))) => id,
+                Some(Err(e)) => e.id(),
+                None => return,
             };
-            let (messages, wait) = match outcome {
-                Ok(batch) => {
-                    (failures, since, last_ok) = (0, None, Some(self.clock.at(started)));
-                    let wait = self.config.interval.saturating_sub(started.elapsed());
-                    (batch, wait)
-                }
-                Err(failure) => {
-                    failures = failures.saturating_add(1);
-                    let since = *since.get_or_insert(self.clock.at(started));
-                    let state = self.state(failure.state(since, last_ok));
-                    (vec![state], self.config.backoff.delay(failures, jitter()))
-                }
-            };
-            if !self.deliver(messages).await {
-                return;
-            }
-            tokio::time::sleep(wait).await;
+            ended.remove(&id);
         }
-    }
-
-    /// Sends `messages`; `false` (after closing the forward) when nobody listens any more.
-    async fn deliver(&mut self, messages: Vec<CollectorMsg>) -> bool {
-        for msg in messages {
-            if self.tx.send(msg).await.is_err() {
-                self.conn.close().await;
-                return false;
-            }
-        }
-        true
-    }
-
-    fn state(&self, state: CollectionState) -> CollectorMsg {
-        CollectorMsg::State {
-            pod: self.pod.clone(),
-            namespace: self.namespace.clone(),
-            state,
-        }
-    }
-
-    /// `/stats` (required), then `/server_info` after a reconnect, `/clusters` and, when due,
-    /// `/config_dump` (optional: their failures become issues of the `Scraped`).
-    async fn poll_once(&mut self) -> Result<Vec<CollectorMsg>, PollFailure> {
-        let started = Instant::now();
-        let filter = AdminPath::filtered_stats(&self.config.stats_filter);
-        let body = self.conn.get(&filter).await.map_err(PollFailure::Admin)?;
-        let at = self.clock.now();
-        let stats = match body.iter().all(u8::is_ascii_whitespace) {
-            // `usedonly` with nothing matching the filter yet: no stats, not an error.
-            true => StatsSet::new(StatsFormat::Text),
-            false => {
-                parse_stats_text(&body).map_err(|e| PollFailure::Parse(format!("/stats: {e}")))?
-            }
-        };
-        let mut issues: Vec<String> = stats
-            .issues()
-            .iter()
-            .map(|i| format!("/stats:{i}"))
-            .collect();
-        let info = self.read_server_info_if_new(&mut issues).await;
-        let (clusters, clusters_bytes) = self.read_clusters(&mut issues).await;
-        let dump = self.read_config_dump_if_due(at, &mut issues).await;
-        let scraped = CollectorMsg::Scraped {
-            pod: self.pod.clone(),
-            namespace: self.namespace.clone(),
-            at,
-            stats_collection: stats_collection(&stats),
-            stats: Box::new(stats),
-            clusters,
-            bytes: body.len() + clusters_bytes,
-            elapsed: started.elapsed(),
-            issues,
-        };
-        Ok(std::iter::once(scraped).chain(info).chain(dump).collect())
-    }
-
-    /// `/clusters?format=json` and its size; `None` (and an issue) when it cannot be read.
-    async fn read_clusters(
-        &mut self,
-        issues: &mut Vec<String>,
-    ) -> (Option<Box<ClustersDump>>, usize) {
-        let body = match self.conn.get(&AdminPath::Clusters { json: true }).await {
-            Ok(body) => body,
-            Err(e) => {
-                issues.push(e.to_string());
-                return (None, 0);
-            }
-        };
-        match require_text(&body, "/clusters").and_then(parse_clusters_json) {
-            Ok(dump) => (Some(Box::new(dump)), body.len()),
-            Err(e) => {
-                issues.push(format!("/clusters?format=json: {e}"));
-                (None, body.len())
-            }
-        }
-    }
-
-    /// `/server_info` when a new forward was opened since the last poll (the proxy may have
-    /// restarted); the config dump then becomes due too.
-    async fn read_server_info_if_new(&mut self, issues: &mut Vec<String>) -> Option<CollectorMsg> {
-        if self.conn.generation() == self.seen_generation {
-            return None;
-        }
-        self.seen_generation = self.conn.generation();
-        self.next_config_dump = None;
-        self.read_server_info()
-            .await
-            .map_err(|e| issues.push(e))
-            .ok()
-    }
-
-    async fn read_config_dump_if_due(
-        &mut self,
-        at: Timestamp,
-        issues: &mut Vec<String>,
-    ) -> Option<CollectorMsg> {
-        if self
-            .next_config_dump
-            .is_some_and(|due| Instant::now() < due)
-        {
-            return None;
-        }
-        self.next_config_dump = Some(Instant::now() + self.config.config_dump_every);
-        self.read_config_dump(at)
-            .await
-            .map_err(|e| issues.push(e))
-            .ok()
-    }
-
-    async fn read_server_info(&mut self) -> Result<CollectorMsg, String> {
-        let body = self
-            .conn
-            .get(&AdminPath::ServerInfo)
-            .await
-            .map_err(|e| e.to_string())?;
-        let info = require_text(&body, "/server_info")
-            .and_then(parse_server_info)
-            .map_err(|e| format!("/server_info: {e}"))?;
-        Ok(CollectorMsg::ServerInfo {
-            pod: self.pod.clone(),
-            namespace: self.namespace.clone(),
-            info: Box::new(info),
-        })
-    }
-
-    async fn read_config_dump(&mut self, at: Timestamp) -> Result<CollectorMsg, String> {
-        let body = self
-            .conn
-            .get(&AdminPath::active_clusters())
-            .await
-            .map_err(|e| e.to_string())?;
-        let dump = require_text(&body, "/config_dump")
-            .and_then(parse_config_dump)
-            .map_err(|e| format!("/config_dump: {e}"))?;
-        Ok(CollectorMsg::ConfigDump {
-            pod: self.pod.clone(),
-            namespace: self.namespace.clone(),
-            at,
-            dump: Box::new(dump),
-        })
     }
 }

@@ -3,9 +3,10 @@
 //! Envoy admin port, and the Istio DestinationRules and VirtualServices as plain JSON for
 //! `crate::istio::from_json_objects`.
 //!
-//! This is a periodic re-list for now; watches/reflectors come later (DESIGN.md §3). Istio
-//! objects are read as `DynamicObject` with an `ApiResource` built from group/version/kind, which
-//! costs no discovery call: `networking.istio.io/v1`, falling back to `v1beta1` on 404. Missing
+//! These are one-shot lists (`meshtop snapshot`, `check`); `watch.rs` and `istio_watch.rs`
+//! keep the same view up to date while meshtop runs. Istio objects are read as
+//! `DynamicObject` with an `ApiResource` built from group/version/kind, which costs no
+//! discovery call: `networking.istio.io/v1`, falling back to `v1beta1` on 404. Missing
 //! CRDs or RBAC on them give [`IstioObjects::NotAvailable`], not an error: counters are still
 //! worth showing without config.
 
@@ -20,9 +21,9 @@ use super::error::{ApiAction, ClientError, api_status, classify};
 pub const DEFAULT_ADMIN_PORT: u16 = 15000;
 const SIDECAR: &str = "istio-proxy";
 const PROXY_CONFIG_ANNOTATION: &str = "proxy.istio.io/config";
-const ISTIO_GROUP: &str = "networking.istio.io";
+pub(super) const ISTIO_GROUP: &str = "networking.istio.io";
 const ISTIO_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
-const ISTIO_KINDS: [(&str, &str); 2] = [
+pub(super) const ISTIO_KINDS: [(&str, &str); 2] = [
     ("DestinationRule", "destinationrules"),
     ("VirtualService", "virtualservices"),
 ];
@@ -32,6 +33,9 @@ const ISTIO_KINDS: [(&str, &str); 2] = [
 pub struct MeshPod {
     pub name: String,
     pub namespace: String,
+    /// `metadata.uid`: tells a pod recreated under the same name from the old one (empty when
+    /// the API gave none).
+    pub uid: String,
     /// `Running`, `Pending`, … (`Unknown` when the status has none).
     pub phase: String,
     /// The pod's `Ready` condition.
@@ -97,6 +101,7 @@ pub fn mesh_pod(pod: &Pod, admin_port_override: Option<u16>) -> Option<MeshPod> 
     Some(MeshPod {
         name: pod.metadata.name.clone()?,
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        uid: pod.metadata.uid.clone().unwrap_or_default(),
         phase: status
             .and_then(|s| s.phase.clone())
             .unwrap_or_else(|| "Unknown".to_string()),
@@ -158,10 +163,15 @@ pub async fn list_istio_objects(
         }
     }
     if missing.len() == ISTIO_KINDS.len() {
-        let reason = format!("Istio config not available ({})", missing.join("; "));
+        let reason = unavailable_reason(&missing);
         return Ok(IstioObjects::NotAvailable { reason });
     }
     Ok(IstioObjects::Available { objects, missing })
+}
+
+/// Why Istio config is not available, from the `missing` kinds (`Kind: reason` each).
+pub(super) fn unavailable_reason(missing: &[String]) -> String {
+    format!("Istio config not available ({})", missing.join("; "))
 }
 
 /// One kind, newest API version first. `Ok(Err(reason))` = not available (404 for every
@@ -173,20 +183,29 @@ async fn list_kind(
     plural: &str,
     server: &str,
 ) -> Result<Result<Vec<serde_json::Value>, String>, ClientError> {
+    let lp = ListParams::default();
+    let found = find_istio_kind(client, namespace, (kind, plural), &lp, server).await?;
+    Ok(found.map(|(_, objects)| objects))
+}
+
+/// The API version `kind` is served as (newest first) and the objects a list with `lp`
+/// returned. `Ok(Err(reason))` = not available (404 for every version, or 403); other
+/// failures are errors.
+pub(super) async fn find_istio_kind(
+    client: &Client,
+    namespace: Option<&str>,
+    (kind, plural): (&str, &str),
+    lp: &ListParams,
+    server: &str,
+) -> Result<Result<(ApiResource, Vec<serde_json::Value>), String>, ClientError> {
     for version in ISTIO_VERSIONS {
         let gvk = GroupVersionKind::gvk(ISTIO_GROUP, version, kind);
         let resource = ApiResource::from_gvk_with_plural(&gvk, plural);
-        let api: Api<DynamicObject> = match namespace {
-            Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
-            None => Api::all_with(client.clone(), &resource),
-        };
-        match api.list(&ListParams::default()).await {
+        let api = istio_api(client, namespace, &resource);
+        match api.list(lp).await {
             Ok(list) => {
-                return Ok(Ok(list
-                    .items
-                    .into_iter()
-                    .map(|o| to_json(o, &resource))
-                    .collect()));
+                let objects = list.items.into_iter().map(|o| to_json(o, &resource));
+                return Ok(Ok((resource.clone(), objects.collect())));
             }
             Err(e) if api_status(&e) == Some(404) => continue,
             Err(e) if api_status(&e) == Some(403) => {
@@ -204,8 +223,20 @@ async fn list_kind(
     )))
 }
 
+/// The dynamic API of `resource` in `namespace` (`None` = all).
+pub(super) fn istio_api(
+    client: &Client,
+    namespace: Option<&str>,
+    resource: &ApiResource,
+) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, resource),
+        None => Api::all_with(client.clone(), resource),
+    }
+}
+
 /// The object as JSON with `apiVersion` and `kind` set (list items may omit them).
-fn to_json(object: DynamicObject, resource: &ApiResource) -> serde_json::Value {
+pub(super) fn to_json(object: DynamicObject, resource: &ApiResource) -> serde_json::Value {
     let mut value = serde_json::to_value(&object).unwrap_or(serde_json::Value::Null);
     if let Some(map) = value.as_object_mut() {
         map.entry("apiVersion")
@@ -227,7 +258,7 @@ mod tests {
     #[test]
     fn sidecars_are_found_in_containers_and_init_containers() {
         let classic = pod(serde_json::json!({
-            "metadata": {"name": "order-1", "namespace": "prod",
+            "metadata": {"name": "order-1", "namespace": "prod", "uid": "u-1",
                 "annotations": {"proxy.istio.io/config": "proxyAdminPort: 15001\nholdApplicationUntilProxyStarts: true\n"}},
             "spec": {"containers": [{"name": "app"}, {"name": "istio-proxy"}]},
             "status": {"phase": "Running",
@@ -242,6 +273,7 @@ mod tests {
             MeshPod {
                 name: "order-1".into(),
                 namespace: "prod".into(),
+                uid: "u-1".into(),
                 phase: "Running".into(),
                 ready: true,
                 proxy_restarts: 2,

@@ -12,6 +12,8 @@ pub mod connect;
 pub mod discovery;
 pub mod error;
 pub mod forward;
+pub mod istio_watch;
+pub mod watch;
 
 pub use admin_path::AdminPath;
 pub use connect::{API_READ_TIMEOUT, ClientOptions, ResolvedTarget, choose_context, connect};
@@ -21,3 +23,5 @@ pub use discovery::{
 };
 pub use error::{ApiAction, ClientError, classify};
 pub use forward::{AdminConnection, AdminError, AdminLimits, ForwardState};
+pub use istio_watch::{ISTIO_REPROBE, IstioEvent, watch_istio_objects};
+pub use watch::{PodEvent, WATCH_TIMEOUT_SECS, watch_mesh_pods};

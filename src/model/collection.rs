@@ -225,6 +225,15 @@ impl Collection {
     }
 }
 
+/// Per-cluster stats present (other than Istio's special clusters) → `Full`; a `/stats`
+/// with only those → `DefaultInclusionOnly` (Istio's default stats matcher).
+pub fn stats_collection(stats: &StatsSet) -> StatsCollection {
+    match stats.clusters().any(|c| !c.key.is_special()) {
+        true => StatsCollection::Full,
+        false => StatsCollection::DefaultInclusionOnly,
+    }
+}
+
 /// The series-store rows of one scrape: request series and proxy counters.
 fn pod_series(stats: &StatsSet) -> Vec<(String, SeriesValue)> {
     let mut rows: Vec<(String, SeriesValue)> = istio_requests_from_stats(stats)
@@ -234,7 +243,11 @@ fn pod_series(stats: &StatsSet) -> Vec<(String, SeriesValue)> {
         .collect();
     for stat in PROXY_COUNTERS {
         // `usedonly`: a counter never incremented is left out, i.e. 0.
-        let v = stats.other().get(stat).and_then(|v| v.as_int()).unwrap_or(0);
+        let v = stats
+            .other()
+            .get(stat)
+            .and_then(|v| v.as_int())
+            .unwrap_or(0);
         rows.push((proxy_key(stat), SeriesValue(v)));
     }
     rows

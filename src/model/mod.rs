@@ -18,7 +18,7 @@ pub mod requests;
 pub mod snapshot;
 
 pub use build::{SnapshotInput, build_snapshot};
-pub use collection::Collection;
+pub use collection::{Collection, stats_collection};
 pub use config_summary::{ConfigMismatch, ConfigSummary, summarize};
 pub use snapshot::{
     ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, ProxyView,

@@ -68,16 +68,44 @@ impl Simulation {
             now > 0 && now.is_multiple_of(churn.every_ms.max(1)) && !self.proxies.is_empty();
         if restart {
             let pod = ((now / churn.every_ms - 1) % self.proxies.len() as u64) as usize;
-            self.restart(pod, now, churn.down_ms);
+            // A deleted pod's turn passes without a restart: it must not come back.
+            if !self.world.deleted.contains(&pod) {
+                self.restart(pod, now, churn.down_ms);
+            }
         }
         if restart || !back.is_empty() {
             self.refresh_endpoints();
         }
     }
 
-    /// `pod`'s sidecar goes away at `now` for `down_ms`: clients lose their connections to it
-    /// (with the requests cut), servers lose its TCP connections, its counters are gone.
+    /// `pod`'s sidecar goes away at `now` for `down_ms` (see [`Self::take_down`]) and counts
+    /// a restart.
     fn restart(&mut self, pod: usize, now: u64, down_ms: u64) {
+        self.take_down(pod, now, now + down_ms);
+        self.world.pods[pod].restarts += 1;
+    }
+
+    /// Deletes the pod `namespace/name` from the API, as `kubectl delete pod` does: it is no
+    /// longer listed or watched (watches see `DELETED`), its admin stops answering, it leaves
+    /// every endpoint list and sends no more traffic. `false` when no such pod is served.
+    pub fn delete_pod(&mut self, namespace: &str, name: &str) -> bool {
+        let found = (self.world.pods.iter().enumerate())
+            .find(|(i, p)| {
+                !self.world.deleted.contains(i) && p.namespace == namespace && p.name == name
+            })
+            .map(|(i, _)| i);
+        let Some(pod) = found else {
+            return false;
+        };
+        self.world.deleted.insert(pod);
+        self.take_down(pod, self.now_ms, u64::MAX);
+        self.refresh_endpoints();
+        true
+    }
+
+    /// `pod`'s sidecar goes away at `now` until `down_until`: clients lose their connections
+    /// to it (with the requests cut), servers lose its TCP connections, its counters are gone.
+    fn take_down(&mut self, pod: usize, now: u64, down_until: u64) {
         for ob in self
             .proxies
             .iter_mut()
@@ -98,13 +126,11 @@ impl Simulation {
                 inbound.close_conn(0, last, now, Closer::Local, false);
             }
         }
-        let p = &mut self.world.pods[pod];
-        p.ready = false;
-        p.restarts += 1;
+        self.world.pods[pod].ready = false;
         let rt = &mut self.proxies[pod];
         *rt = ProxyRuntime {
             generation: rt.generation + 1,
-            down_until: Some(now + down_ms),
+            down_until: Some(down_until),
             ..ProxyRuntime::default()
         };
     }
@@ -214,5 +240,34 @@ impl Simulation {
             inbound.add(Counter::CxTxBytesTotal, q * QUERY_BYTES);
             inbound.add(Counter::CxRxBytesTotal, q * ROW_BYTES);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::scenario::SimConfig;
+    use super::*;
+
+    #[test]
+    fn a_deleted_pod_is_no_longer_served_polled_or_restarted() {
+        let cfg = SimConfig {
+            scenario: "churn".parse().unwrap(),
+            ..SimConfig::default()
+        };
+        let mut sim = Simulation::new(&cfg);
+        let pods = sim.world().pods.len();
+        let first = sim.world().pods[0].clone();
+        assert!(sim.delete_pod(&first.namespace, &first.name));
+        assert!(!sim.delete_pod(&first.namespace, &first.name));
+        assert!(!sim.delete_pod("prod", "no-such-pod"));
+        assert_eq!(sim.world().served_pods().count(), pods - 1);
+        assert!(sim.world().served_pods().all(|p| p.name != first.name));
+        assert_eq!(sim.proxy(&first.namespace, &first.name), None);
+        assert!(sim.members.iter().all(|m| !m.contains(&0)));
+        // Pod 0 is churn's first restart (at 120 s); it stays down and uncounted.
+        sim.advance_to(241_000);
+        assert_eq!(sim.world().pods[0].restarts, 0);
+        assert_eq!(sim.proxy(&first.namespace, &first.name), None);
+        assert_eq!(sim.world().pods[1].restarts, 1);
     }
 }

@@ -5,7 +5,7 @@
 //! server render them. Nothing here parses: the simulator must not share code with the
 //! client's parsers (`crate::envoy`), so that a format bug cannot hide on both sides.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Which stats the sidecar records: everything (the mesh opted in with
 /// `proxyStatsMatcher`) or Istio's default inclusion only.
@@ -194,4 +194,16 @@ pub struct World {
     pub services: Vec<SimService>,
     pub destination_rules: Vec<serde_json::Value>,
     pub virtual_services: Vec<serde_json::Value>,
+    /// Indices into `pods` of pods deleted from the API (`Simulation::delete_pod`). They stay
+    /// in `pods` so that indices keep matching the traffic model, but are never served.
+    pub deleted: BTreeSet<usize>,
+}
+
+impl World {
+    /// The pods the API serves: every pod not deleted.
+    pub fn served_pods(&self) -> impl Iterator<Item = &SimPod> {
+        (self.pods.iter().enumerate())
+            .filter(|(i, _)| !self.deleted.contains(i))
+            .map(|(_, pod)| pod)
+    }
 }

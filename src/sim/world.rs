@@ -236,6 +236,7 @@ pub fn build_world(
         services: services(s, extra),
         destination_rules: destination_rules(s),
         virtual_services: virtual_services(s),
+        deleted: Default::default(),
     };
     (world, roles)
 }

@@ -44,11 +44,10 @@ pub fn admin_port(pod: &SimPod) -> Option<u16> {
     Some(configured.unwrap_or(DEFAULT_ADMIN_PORT))
 }
 
-/// Finds a pod in the world.
+/// Finds a pod the API serves (not a deleted one).
 pub fn find_pod<'w>(world: &'w World, namespace: &str, name: &str) -> Option<&'w SimPod> {
     world
-        .pods
-        .iter()
+        .served_pods()
         .find(|p| p.namespace == namespace && p.name == name)
 }
 

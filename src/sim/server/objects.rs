@@ -64,7 +64,7 @@ pub fn collect(
         ResourceKind::Namespace => (world.namespaces.iter())
             .map(|ns| at(render_namespace(ns, epoch), epoch))
             .collect(),
-        ResourceKind::Pod => (world.pods.iter().filter(|p| in_scope(&p.namespace)))
+        ResourceKind::Pod => (world.served_pods().filter(|p| in_scope(&p.namespace)))
             .map(|p| at(render_pod(p, clock), clock.unix(p.started_at_secs)))
             .collect(),
         ResourceKind::Service => (world.services.iter().filter(|s| in_scope(&s.namespace)))
