@@ -8,8 +8,8 @@ use crate::envoy::clusters::ClustersDump;
 use crate::envoy::config_dump::ConfigDump;
 use crate::envoy::server_info::ServerInfo;
 use crate::metrics::Timestamp;
-use crate::model::{CollectionState, StatsCollection};
 pub use crate::model::stats_collection;
+use crate::model::{CollectionState, StatsCollection};
 
 /// One event from a pod's poller. A `Scraped` also means the pod's state is
 /// `CollectionState::Ok { at }`; failures arrive as `State`.

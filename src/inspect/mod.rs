@@ -7,7 +7,7 @@
 //! `--output json` serialises the same [`report::Report`] (schema in `docs/INSPECT-JSON.md`).
 
 pub mod compare;
-
+pub mod findings;
 pub mod report;
 pub mod text;
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::compare::{ClusterDelta, Comparison, cluster_delta, compare_sets};
+use crate::diagnosis::Finding;
 use crate::envoy::capture::{Capture, CaptureKind};
 use crate::envoy::clusters::ClustersDump;
 use crate::envoy::config_dump::ConfigDump;
@@ -95,6 +96,8 @@ pub struct Report {
     /// `--cluster TEXT` when given, and how many clusters it left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster_filter: Option<ClusterFilter>,
+    /// Root-cause findings the captures support (see `inspect::findings`).
+    pub findings: Vec<Finding>,
 }
 
 /// The `--cluster` filter applied to the report.
@@ -172,6 +175,7 @@ pub fn build_report(inputs: &[LoadedInput], interval: Option<f64>) -> Report {
         config_files: Vec::new(),
         config_issues: Vec::new(),
         cluster_filter: None,
+        findings: Vec::new(),
     }
 }
 

@@ -64,12 +64,28 @@ pub fn render(report: &Report) -> String {
         (None, true) => out.push_str("\nno clusters in these captures\n"),
         _ => {}
     }
+    findings_block(&mut out, report);
     // Trailing spaces come from padded empty columns; they are noise in a pasted postmortem.
     out.lines()
         .map(str::trim_end)
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+/// The findings the captures support; says so when there are none, and why rates are missing
+/// with a single `/stats` capture.
+fn findings_block(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "\nfindings ({}):", report.findings.len());
+    if report.findings.is_empty() {
+        out.push_str("  none from these captures");
+        if report.comparison.is_none() {
+            out.push_str(" (one /stats capture: no rates; give two captures for deltas)");
+        }
+        out.push('\n');
+        return;
+    }
+    out.push_str(&crate::diagnosis::render_findings(&report.findings));
 }
 
 fn header(out: &mut String, report: &Report) {

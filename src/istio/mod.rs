@@ -27,6 +27,7 @@ pub mod resolve;
 pub mod route;
 mod select;
 pub mod source;
+pub mod subset_use;
 pub mod virtual_service;
 
 pub use destination_rule::DestinationRule;
@@ -35,4 +36,5 @@ pub use policy::{ResolvedOutlier, ResolvedPolicy};
 pub use resolve::{ResolveOptions, resolve};
 pub use route::{DEFAULT_RETRY_ON, ResolvedRetries, ResolvedRoute, RouteProtocol};
 pub use source::{Kind, Limit, ObjectRef, Source, Sourced};
+pub use subset_use::{SubsetUse, find_subset_policies};
 pub use virtual_service::VirtualService;

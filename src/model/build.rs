@@ -88,8 +88,28 @@ pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
             .map(|c| c.issues.iter().map(ToString::to_string).collect())
             .unwrap_or_default(),
         proxies: window.as_ref().map(proxies).unwrap_or_default(),
-        subset_policies: Vec::new(),
+        subset_policies: input
+            .istio
+            .map(|c| subset_policies(c, &input.resolve.cluster_domain))
+            .unwrap_or_default(),
     }
+}
+
+/// DestinationRule subsets with their own traffic policy and the routes using them (R21).
+fn subset_policies(istio: &IstioConfig, domain: &str) -> Vec<super::snapshot::SubsetPolicy> {
+    let uses = crate::istio::find_subset_policies(istio, domain);
+    (uses.into_iter())
+        .map(|u| super::snapshot::SubsetPolicy {
+            destination_rule: format!(
+                "{}/{}",
+                u.destination_rule.namespace, u.destination_rule.name
+            ),
+            host: u.host,
+            subset: u.subset,
+            sections: u.sections,
+            routed_by: u.routed_by,
+        })
+        .collect()
 }
 
 fn rank(key: &ClusterKey) -> u8 {

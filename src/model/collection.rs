@@ -142,6 +142,16 @@ pub struct Collection {
     pub endpoints: BTreeMap<String, ClustersDump>,
     /// Latest `/config_dump` per pod.
     pub config_dumps: BTreeMap<String, ConfigDump>,
+    /// Per pod: the last scrape's time, uptime and series keys (see [`Collection::record_scrape`]).
+    last_series: BTreeMap<String, LastSeries>,
+}
+
+/// What the previous scrape of a pod held in the series store.
+#[derive(Debug, Clone, Default)]
+struct LastSeries {
+    at: Timestamp,
+    uptime: Option<u64>,
+    keys: std::collections::BTreeSet<String>,
 }
 
 impl Default for Collection {
@@ -162,6 +172,7 @@ impl Collection {
             states: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             config_dumps: BTreeMap::new(),
+            last_series: BTreeMap::new(),
         }
     }
 
@@ -181,6 +192,7 @@ impl Collection {
         self.clusters
             .ingest_from(pod, at, uptime, used.iter().map(|(n, s)| (*n, s)));
         let series = pod_series(stats);
+        self.record_first_appearances(pod, at, uptime, &series);
         self.series
             .ingest_from(pod, at, uptime, series.iter().map(|(k, v)| (k.as_str(), v)));
         if let Some(dump) = clusters {
@@ -191,6 +203,42 @@ impl Collection {
         let state = CollectionState::Ok { at };
         self.states
             .insert(pod.to_string(), (state, stats_collection));
+    }
+
+    /// A series that appears in a scrape of the same proxy after an earlier scrape was 0 at
+    /// that earlier scrape (Envoy creates it on first use): record that 0 just after the
+    /// earlier scrape so its whole first value counts in the window.
+    fn record_first_appearances(
+        &mut self,
+        pod: &str,
+        at: Timestamp,
+        uptime: Option<u64>,
+        series: &[(String, SeriesValue)],
+    ) {
+        let keys: std::collections::BTreeSet<String> =
+            series.iter().map(|(k, _)| k.clone()).collect();
+        let current = LastSeries {
+            at,
+            uptime,
+            keys: keys.clone(),
+        };
+        let Some(prev) = self.last_series.insert(pod.to_string(), current) else {
+            return;
+        };
+        let restarted = matches!((prev.uptime, uptime), (Some(a), Some(b)) if b < a);
+        let zero_at = Timestamp::from_millis(prev.at.as_millis() + 1);
+        if restarted || zero_at >= at {
+            return;
+        }
+        let zeros: Vec<(&str, SeriesValue)> = keys
+            .iter()
+            .filter(|k| !prev.keys.contains(*k))
+            .map(|k| (k.as_str(), SeriesValue(0)))
+            .collect();
+        if !zeros.is_empty() {
+            let rows = zeros.iter().map(|(k, v)| (*k, v));
+            self.series.ingest_from(pod, zero_at, prev.uptime, rows);
+        }
     }
 
     pub fn record_config_dump(&mut self, pod: &str, dump: ConfigDump) {
@@ -222,6 +270,7 @@ impl Collection {
         self.states.retain(|p, _| keep(p));
         self.endpoints.retain(|p, _| keep(p));
         self.config_dumps.retain(|p, _| keep(p));
+        self.last_series.retain(|p, _| keep(p));
     }
 }
 
@@ -322,6 +371,26 @@ mod tests {
                 .unwrap()
                 .increase,
             5
+        );
+        // A series first seen in the third scrape counts from 0.
+        let uc = "istiocustom.istio_requests_total.reporter.source.source_workload.order-svc.destination_service.inventory-svc.prod.svc.cluster.local.response_code.503.response_flags.UC";
+        let text =
+            format!("{uc}: 3\ncluster.{INV}.membership_total: 3\n{UT}: 7\nserver.uptime: 120\n");
+        let third = parse_stats_text(text.as_bytes()).unwrap();
+        let t = Timestamp::from_secs(20);
+        c.record_scrape("order-a", t, &third, None, full);
+        let uc_key = c
+            .series
+            .clusters("order-a")
+            .find(|k| k.ends_with("|503|UC"))
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            c.series
+                .delta("order-a", &uc_key, SERIES_VALUE, w, t)
+                .unwrap()
+                .increase,
+            3
         );
         let rejected = proxy_key("cluster_manager.cds.update_rejected");
         assert_eq!(
