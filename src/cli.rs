@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::export::ExportFormat;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "meshtop",
@@ -13,8 +15,36 @@ use clap::{Parser, Subcommand, ValueEnum};
     long_about = None
 )]
 pub struct Cli {
+    /// Without a subcommand: the live dashboard (`meshtop -n prod`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// The live dashboard's options (`meshtop [-n NS] [--theme NAME] …`).
+#[derive(Debug, clap::Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// Theme, snapshot and settings options shared by the dashboard and the demo.
+#[derive(Debug, clap::Args)]
+pub struct LookArgs {
+    /// Theme: a name (default, dark, light, high-contrast, colorblind-safe, mono, or a user
+    /// theme in $XDG_CONFIG_HOME/meshtop/themes/) or a path to a .toml file. Default:
+    /// $MESHTOP_THEME, else default. NO_COLOR is honoured.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+    /// Where `s` writes snapshots (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// meshtop's settings file (thresholds); default $XDG_CONFIG_HOME/meshtop/config.yaml.
+    #[arg(long, value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -24,13 +54,17 @@ pub enum Command {
     ///
     /// Give two /stats captures of the same proxy (before, after) for deltas and rates.
     Inspect(InspectArgs),
-    /// Show meshtop on its built-in sample mesh (the order-svc → inventory-svc incident).
+    /// The dashboard on the built-in simulated mesh (started in-process, read through the
+    /// real Kubernetes client path). `--captures` analyses the embedded sample captures instead.
     Demo(DemoArgs),
     /// Run the simulated cluster: a Kubernetes API on 127.0.0.1 with Istio sidecars whose
     /// Envoy admin answers through port-forward, for tests, kubectl and game days.
     Sim(SimArgs),
     /// Collect from the sidecars of a namespace for a window and write the snapshot (JSON).
     Snapshot(SnapshotArgs),
+    /// Collect for a window and print the root-cause findings. Exit 0: nothing above info,
+    /// 1: warnings, 2: critical findings, 3: nothing could be collected.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,8 +103,10 @@ pub struct SimArgs {
     pub speed: f64,
 }
 
+/// Which cluster and sidecars to collect from, and for how long (shared by `snapshot` and
+/// `check`).
 #[derive(Debug, clap::Args)]
-pub struct SnapshotArgs {
+pub struct CollectArgs {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
@@ -83,7 +119,7 @@ pub struct SnapshotArgs {
     /// Every namespace.
     #[arg(long, short = 'A')]
     pub all_namespaces: bool,
-    /// How long to collect before writing (`10s`, `1m`).
+    /// How long to collect (`10s`, `1m`): rates and findings cover this window.
     #[arg(long, default_value = "30s", value_parser = parse_interval_arg)]
     pub window: f64,
     /// Time between polls of one sidecar.
@@ -92,17 +128,35 @@ pub struct SnapshotArgs {
     /// Envoy admin port of every sidecar (default: from the pod, else 15000).
     #[arg(long)]
     pub admin_port: Option<u16>,
-    /// Output format (only json for now; text/markdown/svg come with the TUI's export).
-    #[arg(long, value_enum, default_value_t = SnapshotFormat::Json)]
-    pub format: SnapshotFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Output format: the dashboard's screen as text, markdown, ansi or svg, or the snapshot
+    /// as json.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+    /// Theme for ansi and svg (as for the dashboard).
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SnapshotFormat {
-    Json,
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Output format: text for people, json for scripts.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// meshtop's config file (thresholds); default $XDG_CONFIG_HOME/meshtop/config.yaml when
+    /// it exists.
+    #[arg(long, value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,7 +187,25 @@ pub struct InspectArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Output format.
+    /// Scenario of the simulated mesh: grpc-keepalive, circuit-breaker, mtls-mismatch,
+    /// no-healthy-upstream, outlier-ejection, stats-not-enabled, healthy, churn.
+    #[arg(long, default_value = "grpc-keepalive")]
+    pub scenario: String,
+    /// Simulated time runs this many times faster than real time.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Time between polls of one sidecar.
+    #[arg(long, default_value = "2s", value_parser = parse_interval_arg)]
+    pub interval: f64,
+    /// The window rates and findings cover.
+    #[arg(long, default_value = "30s", value_parser = parse_interval_arg)]
+    pub window: f64,
+    #[command(flatten)]
+    pub look: LookArgs,
+    /// Print `meshtop inspect`'s analysis of the embedded order-svc sample captures instead.
+    #[arg(long)]
+    pub captures: bool,
+    /// Output format of `--captures`.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 }

@@ -6,16 +6,20 @@ use std::process::ExitCode;
 use clap::Parser;
 use meshtop::cli::{Cli, Command, DemoArgs, InspectArgs, OutputFormat};
 use meshtop::envoy::capture::parse_capture;
+use meshtop::inspect::findings::capture_findings;
 use meshtop::inspect::report::{LoadedInput, Report, attach_istio_config, build_report};
 use meshtop::inspect::{load_inputs, load_istio_config, text};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Inspect(args) => inspect(&args),
-        Command::Demo(args) => demo(&args),
-        Command::Sim(args) => with_runtime(|| meshtop::command::run_sim(&args)),
-        Command::Snapshot(args) => with_runtime(|| meshtop::command::run_snapshot(&args)),
+        None => with_runtime(|| meshtop::dashboard::run_dashboard(&cli.tui)),
+        Some(Command::Inspect(args)) => inspect(&args),
+        Some(Command::Demo(args)) if args.captures => demo(&args),
+        Some(Command::Demo(args)) => with_runtime(|| meshtop::dashboard::run_demo(&args)),
+        Some(Command::Sim(args)) => with_runtime(|| meshtop::command::run_sim(&args)),
+        Some(Command::Snapshot(args)) => with_runtime(|| meshtop::command::run_snapshot(&args)),
+        Some(Command::Check(args)) => with_runtime(|| meshtop::command::run_check(&args)),
     }
 }
 
@@ -33,6 +37,7 @@ fn with_runtime<F: std::future::Future<Output = ExitCode>>(make: impl FnOnce() -
 fn inspect(args: &InspectArgs) -> ExitCode {
     let inputs = load_inputs(&args.files);
     let mut report = build_report(&inputs, args.interval);
+    let mut istio = None;
     if !args.config.is_empty() {
         let loaded = load_istio_config(&args.config);
         attach_istio_config(
@@ -42,7 +47,10 @@ fn inspect(args: &InspectArgs) -> ExitCode {
             args.namespace.as_deref(),
         );
         report.config_issues.extend(loaded.unreadable);
+        istio = Some(loaded.istio);
     }
+    let namespace = args.namespace.as_deref();
+    report.findings = capture_findings(&inputs, args.interval, istio.as_ref(), namespace);
     if let Some(filter) = &args.cluster {
         report.retain_clusters_containing(filter);
     }
@@ -108,8 +116,8 @@ const DEMO_CAPTURES: &[(&str, &[u8])] = &[
 fn demo(args: &DemoArgs) -> ExitCode {
     eprintln!(
         "meshtop demo: the built-in order-svc sample (two /stats captures 30 s apart, /clusters,\n\
-         /config_dump, /server_info), analysed as `meshtop inspect` would. The live simulated\n\
-         cluster and the TUI replace this view as they land.\n"
+         /config_dump, /server_info), analysed as `meshtop inspect` would. `meshtop demo` without\n\
+         --captures runs the live dashboard on the simulated mesh.\n"
     );
     let inputs: Vec<LoadedInput> = DEMO_CAPTURES
         .iter()
@@ -118,5 +126,7 @@ fn demo(args: &DemoArgs) -> ExitCode {
             result: parse_capture(bytes),
         })
         .collect();
-    emit(&build_report(&inputs, None), args.output)
+    let mut report = build_report(&inputs, None);
+    report.findings = capture_findings(&inputs, None, None, None);
+    emit(&report, args.output)
 }

@@ -1239,7 +1239,7 @@ fn cluster_flag_without_match_names_the_filter() {
 
 #[test]
 fn demo_prints_the_inventory_block() {
-    let out = meshtop(&["demo".as_ref()]);
+    let out = meshtop(&["demo".as_ref(), "--captures".as_ref()]);
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert_eq!(text_blocks(&text).first().map(|(n, _)| *n), Some(INVENTORY));
@@ -1251,7 +1251,12 @@ fn demo_prints_the_inventory_block() {
     );
     assert!(stderr(&out).starts_with("meshtop demo: "));
 
-    let out = meshtop(&["demo".as_ref(), "-o".as_ref(), "json".as_ref()]);
+    let out = meshtop(&[
+        "demo".as_ref(),
+        "--captures".as_ref(),
+        "-o".as_ref(),
+        "json".as_ref(),
+    ]);
     assert_exit(&out, 0);
     let demo = parse_json(&out);
     let inspected = json_ok(&INCIDENT, &[]);

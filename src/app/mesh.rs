@@ -1,0 +1,308 @@
+//! `MeshState`: the domain side of the app — what the collectors and discovery reported
+//! (a [`Collection`], the pod set, the Istio objects), the snapshot and findings built from it
+//! on each tick, the frozen copy shown while paused, and short rate histories for sparklines.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use crate::collect::CollectorMsg;
+use crate::diagnosis::{Finding, Thresholds, evaluate_with};
+use crate::istio::{IstioConfig, ResolveOptions, from_json_objects};
+use crate::kube::{IstioObjects, MeshPod, PodEvent};
+use crate::metrics::Timestamp;
+use crate::model::{
+    Collection, CollectionState, MeshSnapshot, SnapshotInput, SourceState, StatsCollection,
+    build_snapshot,
+};
+
+/// Points kept per sparkline.
+pub const SPARK_POINTS: usize = 60;
+
+/// The stats whose recent rate is kept as a history per cluster (drill-down chart; the first
+/// is the overview's sparkline).
+pub const HISTORY_STATS: &[&str] = &[
+    "upstream_rq_timeout",
+    "upstream_rq_total",
+    "upstream_rq_5xx",
+    "upstream_cx_destroy_remote_with_active_rq",
+    "upstream_cx_destroy_local_with_active_rq",
+];
+
+/// Whether Istio objects could be read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IstioState {
+    /// Not read yet.
+    Pending,
+    Available {
+        config: IstioConfig,
+        /// Kinds that could not be read (`VirtualService: CRD not installed`).
+        missing: Vec<String>,
+    },
+    /// "Istio config not available": no CRDs or no permission; collection continues.
+    NotAvailable { reason: String },
+}
+
+/// What the screen shows: one snapshot and its findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub snapshot: MeshSnapshot,
+    pub findings: Vec<Finding>,
+}
+
+/// The domain state.
+#[derive(Debug, Clone)]
+pub struct MeshState {
+    pub collection: Collection,
+    /// Discovered meshed pods by name (`namespace/name` when several namespaces).
+    pub pods: BTreeMap<String, MeshPod>,
+    /// The last discovery error, shown in the header until discovery recovers.
+    pub discovery_error: Option<String>,
+    pub istio: IstioState,
+    pub thresholds: Thresholds,
+    pub resolve: ResolveOptions,
+    /// The latest snapshot and findings.
+    pub live: Shown,
+    /// The view while paused.
+    pub frozen: Option<Shown>,
+    /// Recent per-cluster rates of [`HISTORY_STATS`], oldest first.
+    pub history: BTreeMap<String, Vec<VecDeque<f64>>>,
+    /// The histories as they were when the view was frozen (sparklines stop too).
+    pub frozen_history: Option<BTreeMap<String, Vec<VecDeque<f64>>>>,
+    /// New data since the last rebuild.
+    pub dirty: bool,
+    /// Whether pod keys are `namespace/name` (all namespaces).
+    pub qualified: bool,
+}
+
+impl MeshState {
+    pub fn new(thresholds: Thresholds, qualified: bool) -> Self {
+        MeshState {
+            collection: Collection::default(),
+            pods: BTreeMap::new(),
+            discovery_error: None,
+            istio: IstioState::Pending,
+            thresholds,
+            resolve: ResolveOptions::default(),
+            live: Shown {
+                snapshot: empty_snapshot(),
+                findings: Vec::new(),
+            },
+            frozen: None,
+            history: BTreeMap::new(),
+            frozen_history: None,
+            dirty: true,
+            qualified,
+        }
+    }
+
+    /// What the screen shows: the frozen copy while paused, else the live one.
+    pub fn shown(&self) -> &Shown {
+        self.frozen.as_ref().unwrap_or(&self.live)
+    }
+
+    /// The histories the screen shows: frozen with the view while paused.
+    pub fn shown_history(&self) -> &BTreeMap<String, Vec<VecDeque<f64>>> {
+        self.frozen_history.as_ref().unwrap_or(&self.history)
+    }
+
+    /// The pod's key in collector messages.
+    pub fn key(&self, pod: &MeshPod) -> String {
+        match self.qualified {
+            true => format!("{}/{}", pod.namespace, pod.name),
+            false => pod.name.clone(),
+        }
+    }
+
+    /// Folds one collector message.
+    pub fn apply_collector(&mut self, msg: CollectorMsg) {
+        match msg {
+            CollectorMsg::Scraped {
+                pod,
+                at,
+                stats,
+                clusters,
+                stats_collection,
+                ..
+            } => self.collection.record_scrape(
+                &pod,
+                at,
+                &stats,
+                clusters.map(|c| *c),
+                stats_collection,
+            ),
+            CollectorMsg::ConfigDump { pod, dump, .. } => {
+                self.collection.record_config_dump(&pod, *dump)
+            }
+            CollectorMsg::ServerInfo { .. } => return,
+            CollectorMsg::State { pod, state, .. } => self.collection.record_state(&pod, state),
+        }
+        self.dirty = true;
+    }
+
+    /// Folds one discovery event; the caller plans pollers from [`Self::pods`].
+    pub fn apply_pods(&mut self, event: PodEvent) {
+        match event {
+            PodEvent::Upsert(pod) => {
+                self.pods.insert(self.key(&pod), pod);
+                self.discovery_error = None;
+            }
+            PodEvent::Removed { namespace, name } => {
+                let key = match self.qualified {
+                    true => format!("{namespace}/{name}"),
+                    false => name,
+                };
+                self.pods.remove(&key);
+            }
+            PodEvent::Resynced(pods) => {
+                self.pods = pods.into_iter().map(|p| (self.key(&p), p)).collect();
+                self.discovery_error = None;
+            }
+            PodEvent::Error(e) => self.discovery_error = Some(e),
+        }
+        let pods = &self.pods;
+        self.collection.retain_pods(|p| pods.contains_key(p));
+        self.dirty = true;
+    }
+
+    /// Replaces the Istio objects.
+    pub fn apply_istio(&mut self, objects: IstioObjects) {
+        self.istio = match objects {
+            IstioObjects::Available { objects, missing } => IstioState::Available {
+                config: from_json_objects(objects, "kube"),
+                missing,
+            },
+            IstioObjects::NotAvailable { reason } => IstioState::NotAvailable { reason },
+        };
+        self.dirty = true;
+    }
+
+    /// Rebuilds the live snapshot and findings (and the histories) when something changed.
+    pub fn rebuild(&mut self, at: RebuildAt<'_>) {
+        self.collection.prune(at.now);
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let snapshot = self.build(at);
+        let findings = evaluate_with(&snapshot, &self.thresholds);
+        self.record_history(at);
+        self.live = Shown { snapshot, findings };
+    }
+
+    fn build(&self, at: RebuildAt<'_>) -> MeshSnapshot {
+        let c = &self.collection;
+        let istio = match &self.istio {
+            IstioState::Available { config, .. } => Some(config),
+            _ => None,
+        };
+        let input = SnapshotInput {
+            store: &c.clusters,
+            now: at.now,
+            window: at.window,
+            context: at.context.map(str::to_string),
+            namespace: at.namespace.map(str::to_string),
+            taken_at_unix_ms: Some(at.unix_ms),
+            sources: self.sources(),
+            endpoints: c.endpoints.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            config_dumps: c.config_dumps.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            istio,
+            resolve: self.resolve.clone(),
+            per_pod: true,
+            hosts: Some(&c.hosts),
+            series: Some(&c.series),
+        };
+        let mut snapshot = build_snapshot(&input);
+        if let IstioState::NotAvailable { reason } = &self.istio {
+            snapshot
+                .config_issues
+                .push(format!("Istio config not available: {reason}"));
+        }
+        snapshot
+    }
+
+    /// One source per discovered pod, in the state its poller last reported.
+    fn sources(&self) -> Vec<SourceState> {
+        self.pods
+            .iter()
+            .map(|(key, pod)| {
+                let (state, stats_collection) = match self.collection.states.get(key) {
+                    Some((state, sc)) => (state.clone(), *sc),
+                    None if pod.phase != "Running" => (
+                        CollectionState::NotCollected {
+                            reason: format!("pod is {}", pod.phase),
+                        },
+                        StatsCollection::None,
+                    ),
+                    None => (CollectionState::Pending, StatsCollection::None),
+                };
+                SourceState {
+                    pod: key.clone(),
+                    namespace: pod.namespace.clone(),
+                    state,
+                    stats_collection,
+                }
+            })
+            .collect()
+    }
+
+    /// Appends each cluster's recent rate of every [`HISTORY_STATS`] (over `at.recent`).
+    fn record_history(&mut self, at: RebuildAt<'_>) {
+        let store = &self.collection.clusters;
+        let mut names: Vec<String> = Vec::new();
+        for pod in store.pods() {
+            names.extend(store.clusters(pod).map(str::to_string));
+        }
+        names.sort();
+        names.dedup();
+        for name in &names {
+            let rows = self
+                .history
+                .entry(name.clone())
+                .or_insert_with(|| vec![VecDeque::new(); HISTORY_STATS.len()]);
+            for (row, stat) in rows.iter_mut().zip(HISTORY_STATS) {
+                let rate = store
+                    .rate_sum(name, stat, at.recent, at.now)
+                    .map_or(0.0, |r| r.rate);
+                if row.len() == SPARK_POINTS {
+                    row.pop_front();
+                }
+                row.push_back(rate);
+            }
+        }
+        self.history.retain(|k, _| names.binary_search(k).is_ok());
+    }
+
+    /// Freezes or unfreezes the view.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.frozen = paused.then(|| self.live.clone());
+        self.frozen_history = paused.then(|| self.history.clone());
+    }
+}
+
+/// The time and scope of a rebuild.
+#[derive(Debug, Clone, Copy)]
+pub struct RebuildAt<'a> {
+    pub now: Timestamp,
+    pub unix_ms: u64,
+    /// The window rates and findings cover.
+    pub window: Duration,
+    /// The span of the "now" rate for histories (about two poll intervals).
+    pub recent: Duration,
+    pub context: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+}
+
+fn empty_snapshot() -> MeshSnapshot {
+    MeshSnapshot {
+        meshtop_version: env!("CARGO_PKG_VERSION").to_string(),
+        context: None,
+        namespace: None,
+        taken_at_unix_ms: None,
+        window_seconds: 0.0,
+        sources: Vec::new(),
+        clusters: Vec::new(),
+        config_issues: Vec::new(),
+        proxies: Vec::new(),
+        subset_policies: Vec::new(),
+    }
+}

@@ -1,0 +1,592 @@
+//! The TUI screens, rendered offscreen from a realistic app, and key sequences through the
+//! real `update`.
+//!
+//! The app is built the way the runtime builds it: the simulated `grpc-keepalive` cluster
+//! (`meshtop::sim`, deterministic for its seed) is advanced in virtual time, every sidecar's
+//! Envoy admin answers (`/stats?usedonly&filter=…`, `/clusters?format=json`,
+//! `/config_dump?resource=dynamic_active_clusters`) are parsed by the client's own parsers into
+//! `CollectorMsg`s, and those, the discovered pods and the Istio objects go through
+//! `app::update` with `Msg::Tick`s — so snapshot, findings and histories are the real ones. The
+//! clock is fixed (virtual time plus a fixed Unix epoch), so every screen is reproducible.
+//!
+//! Screens are compared with insta snapshots in `snapshots/` (text only; the theme tests hold
+//! the styles) at 80×24 and 120×40, plus a paused view and a 60×20 terminal.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use meshtop::app::{App, Focus, MeshState, Msg, Session, update};
+use meshtop::collect::{CollectorMsg, default_stats_filter, stats_collection};
+use meshtop::diagnosis::Thresholds;
+use meshtop::envoy::clusters::parse_clusters_json;
+use meshtop::envoy::config_dump::parse_config_dump;
+use meshtop::envoy::stats_text::parse_stats_text;
+use meshtop::kube::{AdminPath, IstioEvent, IstioObjects, MeshPod, PodEvent};
+use meshtop::metrics::Timestamp;
+use meshtop::model::CollectionState;
+use meshtop::sim::envoy::respond_to_path;
+use meshtop::sim::scenario::SimConfig;
+use meshtop::sim::traffic::Simulation;
+use meshtop::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Wall-clock time of virtual time 0: 2025-03-14 03:10:00 UTC.
+const EPOCH_UNIX_MS: u64 = 1_741_921_800_000;
+const NAMESPACE: &str = "prod";
+const INTERVAL_MS: u64 = 2_000;
+const INV: &str = "outbound|8080||inventory-svc.prod.svc.cluster.local";
+
+/// The simulated cluster and the app reading it.
+#[derive(Clone)]
+struct Rig {
+    sim: Simulation,
+    app: App,
+}
+
+fn session() -> Session {
+    Session {
+        context: Some("sim".into()),
+        namespace: Some(NAMESPACE.into()),
+        interval: Duration::from_millis(INTERVAL_MS),
+        window: Duration::from_secs(30),
+        themes: [
+            "default",
+            "dark",
+            "light",
+            "high-contrast",
+            "colorblind-safe",
+            "mono",
+        ]
+        .map(String::from)
+        .to_vec(),
+        theme: 0,
+        contexts: vec!["sim".into(), "staging".into()],
+        namespaces: vec!["prod".into(), "payments".into()],
+        snapshot_dir: None,
+    }
+}
+
+impl Rig {
+    fn new(scenario: &str, size: (u16, u16)) -> Rig {
+        let cfg = SimConfig {
+            scenario: scenario.parse().unwrap(),
+            ..SimConfig::default()
+        };
+        let sim = Simulation::new(&cfg);
+        let mut app = App::new(MeshState::new(Thresholds::default(), false), session());
+        send(
+            &mut app,
+            Msg::Resize {
+                width: size.0,
+                height: size.1,
+            },
+        );
+        let world = sim.world();
+        let pods: Vec<MeshPod> = world
+            .served_pods()
+            .filter(|p| p.meshed && p.namespace == NAMESPACE)
+            .map(|p| MeshPod {
+                name: p.name.clone(),
+                namespace: p.namespace.clone(),
+                uid: p.uid.clone(),
+                phase: p.phase.clone(),
+                ready: p.ready,
+                proxy_restarts: p.restarts,
+                admin_port: 15000,
+            })
+            .collect();
+        send(&mut app, Msg::Pods(PodEvent::Resynced(pods)));
+        let objects = (world.destination_rules.iter())
+            .chain(&world.virtual_services)
+            .cloned()
+            .collect();
+        let istio = IstioObjects::Available {
+            objects,
+            missing: Vec::new(),
+        };
+        send(&mut app, Msg::Istio(IstioEvent::Objects(istio)));
+        Rig { sim, app }
+    }
+
+    /// Every sidecar's poll at virtual time `t`, as collector messages.
+    fn poll(&mut self, t: u64) -> Vec<CollectorMsg> {
+        self.sim.advance_to(t);
+        let pods = self.app.mesh.pods.keys();
+        pods.flat_map(|pod| scrape(&self.sim, pod, t)).collect()
+    }
+
+    /// Delivers one poll of every sidecar at `t`, then the tick that rebuilds the view.
+    fn poll_all(&mut self, t: u64) {
+        for msg in self.poll(t) {
+            send(&mut self.app, Msg::Collector(msg));
+        }
+        tick(&mut self.app, t);
+    }
+}
+
+/// One poll of `pod` as the collector would report it (the config dump on the first poll).
+fn scrape(sim: &Simulation, pod: &str, t: u64) -> Vec<CollectorMsg> {
+    let Some(state) = sim.proxy(NAMESPACE, pod) else {
+        return Vec::new();
+    };
+    let at = Timestamp::from_millis(t);
+    let stats_path = AdminPath::filtered_stats(&default_stats_filter()).to_uri();
+    let body = respond_to_path(&state, &stats_path).body;
+    let stats = parse_stats_text(body.as_bytes()).unwrap();
+    let clusters = respond_to_path(&state, "/clusters?format=json").body;
+    let mut msgs = vec![CollectorMsg::Scraped {
+        pod: pod.to_string(),
+        namespace: NAMESPACE.to_string(),
+        at,
+        stats_collection: stats_collection(&stats),
+        stats: Box::new(stats),
+        clusters: Some(Box::new(parse_clusters_json(&clusters).unwrap())),
+        bytes: body.len() + clusters.len(),
+        elapsed: Duration::from_millis(3),
+        issues: Vec::new(),
+    }];
+    if t <= INTERVAL_MS {
+        let dump_path = AdminPath::active_clusters().to_uri();
+        let dump = parse_config_dump(&respond_to_path(&state, &dump_path).body).unwrap();
+        msgs.push(CollectorMsg::ConfigDump {
+            pod: pod.to_string(),
+            namespace: NAMESPACE.to_string(),
+            at,
+            dump: Box::new(dump),
+        });
+    }
+    msgs
+}
+
+fn send(app: &mut App, msg: Msg) {
+    update(app, msg);
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    let mods = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::NONE,
+    };
+    send(app, Msg::Key(KeyEvent::new(code, mods)));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn theme() -> Theme {
+    Theme::default()
+}
+
+/// The screen as text, one line per row, trailing blanks trimmed.
+fn render(app: &App) -> String {
+    let (w, h) = app.view.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = theme();
+    terminal
+        .draw(|f| meshtop::ui::draw(f, app, &theme))
+        .unwrap();
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn tick(app: &mut App, t: u64) {
+    let now = Timestamp::from_millis(t);
+    send(
+        app,
+        Msg::Tick {
+            now,
+            unix_ms: EPOCH_UNIX_MS + t,
+        },
+    );
+}
+
+/// Virtual time of the last poll of the fixture (03:11:30 UTC).
+const LAST_POLL_MS: u64 = 90_000;
+
+/// The demo story: sidecars connected at 2 s (first poll and config dumps), then polled every
+/// 2 s from 56 s to 90 s, so the 30 s window and the sparklines hold real rates. Built once
+/// (the emulator is slow in debug builds) and cloned by every test.
+fn keepalive(size: (u16, u16)) -> Rig {
+    static FIXTURE: OnceLock<Rig> = OnceLock::new();
+    let mut rig = FIXTURE
+        .get_or_init(|| {
+            let mut rig = Rig::new("grpc-keepalive", (120, 40));
+            rig.poll_all(INTERVAL_MS);
+            for t in (56_000..=LAST_POLL_MS).step_by(INTERVAL_MS as usize) {
+                rig.poll_all(t);
+            }
+            rig
+        })
+        .clone();
+    send(
+        &mut rig.app,
+        Msg::Resize {
+            width: size.0,
+            height: size.1,
+        },
+    );
+    rig
+}
+
+/// Compares the screen with `snapshots/tui_views__NAME.snap`.
+fn assert_screen(name: &str, app: &App) {
+    let screen = render(app);
+    insta::with_settings!({snapshot_path => "../snapshots", omit_expression => true}, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn at_sizes(name: &str, prepare: impl Fn(&mut App)) {
+    for size in SIZES {
+        let mut rig = keepalive(size);
+        prepare(&mut rig.app);
+        assert_screen(&format!("{name}_{}x{}", size.0, size.1), &rig.app);
+    }
+}
+
+#[test]
+fn overview_screens() {
+    at_sizes("overview", |_| {});
+}
+
+#[test]
+fn cluster_screens() {
+    at_sizes("cluster", |app| key(app, KeyCode::Enter));
+}
+
+#[test]
+fn pods_screens() {
+    at_sizes("pods", |app| key(app, KeyCode::Char('P')));
+}
+
+#[test]
+fn help_screens() {
+    at_sizes("help", |app| key(app, KeyCode::Char('?')));
+}
+
+#[test]
+fn tiny_terminal_says_what_it_needs() {
+    let rig = keepalive((60, 20));
+    let screen = render(&rig.app);
+    assert!(
+        screen.contains("terminal 60×20: need 80×24 for the full view"),
+        "{screen}"
+    );
+    assert_screen("overview_60x20", &rig.app);
+}
+
+/// Row of the first overview data row (`app::update::OVERVIEW_FIRST_ROW`).
+const FIRST_ROW: usize = 5;
+
+/// The overview's data rows: from the first data row to the blank line or hint panel.
+fn table_rows(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .skip(FIRST_ROW)
+        .take_while(|l| !l.is_empty() && !l.starts_with(" hints ·"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A row split into its marker column (2 cells) and the rest.
+fn split_marker(row: &str) -> (String, String) {
+    (row.chars().take(2).collect(), row.chars().skip(3).collect())
+}
+
+/// The destinations of the overview rows, in order.
+fn destinations(screen: &str) -> Vec<String> {
+    table_rows(screen)
+        .iter()
+        .map(|r| split_marker(r).1)
+        .filter_map(|r| r.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+/// The footer (last line).
+fn footer(screen: &str) -> &str {
+    screen.lines().last().unwrap_or("")
+}
+
+/// Whether screen row `y` is drawn in the theme's selection style.
+fn selected(app: &App, y: u16) -> bool {
+    let (w, h) = app.view.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = theme();
+    terminal
+        .draw(|f| meshtop::ui::draw(f, app, &theme))
+        .unwrap();
+    let cell = &terminal.backend().buffer()[(4, y)];
+    cell.modifier.contains(theme.selection.add_modifier)
+}
+
+#[test]
+fn paused_screens() {
+    for size in SIZES {
+        let mut rig = keepalive(size);
+        key(&mut rig.app, KeyCode::Char('p'));
+        rig.poll_all(LAST_POLL_MS + INTERVAL_MS);
+        assert_screen(&format!("paused_{}x{}", size.0, size.1), &rig.app);
+    }
+}
+
+#[test]
+fn j_and_k_move_the_selection_and_the_hint_panel_follows_it() {
+    let mut app = keepalive((120, 40)).app;
+    let first = FIRST_ROW as u16;
+    assert!(selected(&app, first) && !selected(&app, first + 1));
+    assert!(render(&app).contains(" hints · inventory-svc.prod:8080 "));
+    key(&mut app, KeyCode::Char('j'));
+    assert!(!selected(&app, first) && selected(&app, first + 1));
+    let screen = render(&app);
+    assert!(
+        screen.contains(" hints · namespace prod (none about pricing-svc.prod:8080 v2) "),
+        "{screen}"
+    );
+    assert!(screen.contains("● CRITICAL R1  inventory-svc.prod:8080: 15 of 574 calls (2.6%)"));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('k'));
+    assert!(selected(&app, first));
+    assert!(render(&app).contains(" hints · inventory-svc.prod:8080 "));
+}
+
+#[test]
+fn enter_drills_into_the_selected_cluster_and_esc_comes_back() {
+    let mut app = keepalive((120, 40)).app;
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.view.focus, Focus::Cluster);
+    assert_eq!(app.view.detail.as_deref(), Some(INV));
+    let screen = render(&app);
+    assert!(
+        screen.contains(" cluster · inventory-svc.prod:8080 "),
+        "{screen}"
+    );
+    assert!(screen.contains("2 findings, worst critical · 10 client pods · window 30s"));
+    assert!(screen.contains("  order-svc-drs84w455-zptpx   9.8   0.30     +9"));
+    // scrolling reaches the findings in full, with their verify commands
+    for _ in 0..60 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let end = render(&app);
+    assert!(
+        end.contains("FINDINGS (2)") || end.contains("$ kubectl"),
+        "{end}"
+    );
+    assert!(end.contains("$ kubectl logs -n prod"), "{end}");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.view.focus, Focus::Overview);
+    assert!(render(&app).contains(" upstream clusters · 7 "));
+}
+
+#[test]
+fn a_typed_filter_narrows_the_rows_and_esc_clears_it() {
+    let mut app = keepalive((120, 40)).app;
+    assert_eq!(destinations(&render(&app)).len(), 7);
+    keys(&mut app, "/inv");
+    let screen = render(&app);
+    assert_eq!(destinations(&screen), ["inventory-svc.prod:8080"]);
+    assert!(screen.contains(" upstream clusters · 1 of 7 match /inv/ "));
+    assert!(footer(&screen).starts_with("/inv▏"), "{}", footer(&screen));
+    key(&mut app, KeyCode::Enter);
+    let kept = render(&app);
+    assert_eq!(destinations(&kept), ["inventory-svc.prod:8080"]);
+    assert!(kept.contains("sorted by severity · filter /inv/"));
+    key(&mut app, KeyCode::Esc);
+    let cleared = render(&app);
+    assert_eq!(destinations(&cleared).len(), 7);
+    assert!(footer(&cleared).starts_with("filter cleared │ ? help"));
+}
+
+#[test]
+fn a_filter_that_does_not_compile_yet_is_marked_and_keeps_the_last_good_one() {
+    let mut app = keepalive((120, 40)).app;
+    keys(&mut app, "/pric(");
+    let screen = render(&app);
+    assert!(
+        footer(&screen).contains("(not a valid regex yet)"),
+        "{screen}"
+    );
+    assert_eq!(destinations(&screen).len(), 3);
+}
+
+#[test]
+fn shift_letters_sort_the_rows() {
+    let mut app = keepalive((120, 40)).app;
+    let by_severity = destinations(&render(&app));
+    assert_eq!(by_severity[0], "inventory-svc.prod:8080");
+    key(&mut app, KeyCode::Char('T'));
+    let screen = render(&app);
+    assert!(footer(&screen).starts_with("sorted by timeouts/s │"));
+    assert!(screen.contains("upstream clusters › sorted by timeouts/s"));
+    assert_eq!(destinations(&screen)[0], "inventory-svc.prod:8080");
+    key(&mut app, KeyCode::Char('R'));
+    assert_eq!(
+        destinations(&render(&app))[..3],
+        [
+            "pricing-svc.prod:8080",
+            "order-svc.prod:8080",
+            "inventory-svc.prod:8080"
+        ]
+    );
+}
+
+#[test]
+fn pause_freezes_the_view_while_collection_continues() {
+    let mut rig = keepalive((120, 40));
+    key(&mut rig.app, KeyCode::Char('p'));
+    let before = render(&rig.app);
+    assert!(
+        before.contains("⏸ PAUSED at 03:11:30  03:11:30 UTC"),
+        "{before}"
+    );
+    rig.poll_all(LAST_POLL_MS + INTERVAL_MS);
+    rig.poll_all(LAST_POLL_MS + 2 * INTERVAL_MS);
+    let paused = render(&rig.app);
+    assert!(
+        paused.contains("⏸ PAUSED at 03:11:30  03:11:34 UTC"),
+        "{paused}"
+    );
+    let below_title = |s: &str| s.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(below_title(&paused), below_title(&before));
+    let live = &rig.app.mesh.live.snapshot;
+    assert_eq!(live.taken_at_unix_ms, Some(EPOCH_UNIX_MS + 94_000));
+    key(&mut rig.app, KeyCode::Char('p'));
+    let resumed = render(&rig.app);
+    assert!(resumed.contains("● LIVE  03:11:34 UTC"));
+    assert_ne!(table_rows(&resumed), table_rows(&paused));
+}
+
+#[test]
+fn theme_command_completes_and_switches() {
+    let mut app = keepalive((120, 40)).app;
+    keys(&mut app, ":th");
+    key(&mut app, KeyCode::Tab);
+    assert!(footer(&render(&app)).starts_with(":theme ▏"));
+    keys(&mut app, "hi");
+    key(&mut app, KeyCode::Tab);
+    let screen = render(&app);
+    assert!(
+        footer(&screen).starts_with(":theme high-contrast▏   Tab complete"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.session.theme_name(), "high-contrast");
+    assert!(footer(&render(&app)).starts_with("theme high-contrast │ ? help"));
+}
+
+#[test]
+fn help_lists_the_keys_of_the_screen_it_was_opened_from() {
+    let mut app = keepalive((120, 40)).app;
+    key(&mut app, KeyCode::Char('?'));
+    let screen = render(&app);
+    assert!(screen.contains(" help · keys of upstream clusters "));
+    assert!(
+        screen.contains("  Shift+T   sort by timeouts/s"),
+        "{screen}"
+    );
+    assert!(screen.contains("  j, Down   down"));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('P'));
+    key(&mut app, KeyCode::Char('?'));
+    let pods_help = render(&app);
+    assert!(pods_help.contains(" help · keys of pods "));
+    assert!(!pods_help.contains("Shift+T"));
+}
+
+#[test]
+fn a_stale_client_marks_the_rows_it_feeds_and_the_pods_screen_says_why() {
+    let mut rig = keepalive((120, 40));
+    let stale = CollectionState::Stale {
+        since: Timestamp::from_millis(LAST_POLL_MS + 1_000),
+        last_ok: Timestamp::from_millis(LAST_POLL_MS),
+        reason: "/stats: timed out after 2s".into(),
+    };
+    let msg = CollectorMsg::State {
+        pod: "order-svc-drs84w455-nxhgh".into(),
+        namespace: NAMESPACE.into(),
+        state: stale,
+    };
+    send(&mut rig.app, Msg::Collector(msg));
+    tick(&mut rig.app, LAST_POLL_MS + INTERVAL_MS);
+    let screen = render(&rig.app);
+    assert!(
+        screen.contains("sidecars 9 ok · 1 stale · 0 failed"),
+        "{screen}"
+    );
+    let marked: Vec<String> = table_rows(&screen)
+        .iter()
+        .map(|r| split_marker(r))
+        .filter(|(marker, _)| marker.contains('~'))
+        .filter_map(|(_, rest)| rest.split("  ").next().map(str::to_string))
+        .collect();
+    assert_eq!(
+        marked,
+        ["inventory-svc.prod:8080", "pricing-svc.prod:8080 v2"]
+    );
+    assert_screen("stale_120x40", &rig.app);
+    key(&mut rig.app, KeyCode::Char('P'));
+    let pods = render(&rig.app);
+    let line = pods
+        .lines()
+        .find(|l| l.contains("order-svc-drs84w455-nxhgh"))
+        .unwrap();
+    assert!(line.starts_with("~ order-svc-drs84w455-nxhgh"), "{line}");
+    assert!(
+        line.contains("stale         03:11:31 per-cluster /stats: timed out after 2s; dat"),
+        "{line}"
+    );
+    send(
+        &mut rig.app,
+        Msg::Resize {
+            width: 160,
+            height: 40,
+        },
+    );
+    let wide = render(&rig.app);
+    let line = wide
+        .lines()
+        .find(|l| l.contains("order-svc-drs84w455-nxhgh"))
+        .unwrap();
+    assert!(
+        line.ends_with("/stats: timed out after 2s; data from 03:11:30"),
+        "{line}"
+    );
+}
+
+#[test]
+fn sidecars_without_the_stats_opt_in_show_not_collected() {
+    let mut rig = Rig::new("stats-not-enabled", (120, 40));
+    rig.poll_all(INTERVAL_MS);
+    for t in (70_000..=LAST_POLL_MS).step_by(INTERVAL_MS as usize) {
+        rig.poll_all(t);
+    }
+    let screen = render(&rig.app);
+    let inventory = table_rows(&screen)
+        .into_iter()
+        .find(|r| r.contains("inventory-svc.prod:8080"))
+        .unwrap();
+    assert!(inventory.contains("—     —     —"), "{inventory}");
+    assert!(screen.contains("— not collected"));
+    assert!(
+        screen.contains("per-cluster stats not enabled on 10 of 10 sidecars"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("▲ WARNING  R0  frontend: per-cluster stats not collected on 2 of 2"),
+        "{screen}"
+    );
+    assert_screen("not_collected_120x40", &rig.app);
+}
