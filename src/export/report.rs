@@ -47,9 +47,9 @@ pub const LEGEND: [(&str, &str); 6] = [
         NOT_COLLECTED,
         "not collected (per-cluster stats not enabled, or no data yet)",
     ),
-    ("*", "Istio default (nothing configured it)"),
+    ("†", "Istio default (nothing configured it)"),
     (
-        "!",
+        "*",
         "Envoy runs with a different value than configured (see findings)",
     ),
     ("off", "no timeout"),
