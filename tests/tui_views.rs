@@ -590,3 +590,55 @@ fn sidecars_without_the_stats_opt_in_show_not_collected() {
     );
     assert_screen("not_collected_120x40", &rig.app);
 }
+
+#[test]
+fn a_click_selects_the_row_drawn_under_the_pointer() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = keepalive((120, 40)).app;
+    let row = FIRST_ROW as u16 + 2;
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 10,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    send(&mut app, Msg::Mouse(click));
+    assert!(selected(&app, row) && !selected(&app, FIRST_ROW as u16));
+    let screen = render(&app);
+    assert!(
+        screen
+            .lines()
+            .nth(usize::from(row))
+            .unwrap()
+            .contains("order-svc.prod:8080")
+    );
+    assert!(screen.contains(" hints · namespace prod (none about order-svc.prod:8080) "));
+}
+
+#[test]
+fn every_screen_survives_tiny_and_odd_sizes() {
+    let rig = keepalive((120, 40));
+    let openers: [&[KeyCode]; 4] = [
+        &[],
+        &[KeyCode::Enter],
+        &[KeyCode::Char('P')],
+        &[KeyCode::Char('?')],
+    ];
+    for size in [(1, 1), (10, 3), (30, 6), (79, 23), (200, 12), (45, 60)] {
+        for keys in openers {
+            let mut app = rig.app.clone();
+            send(
+                &mut app,
+                Msg::Resize {
+                    width: size.0,
+                    height: size.1,
+                },
+            );
+            for k in keys {
+                key(&mut app, *k);
+            }
+            let screen = render(&app);
+            assert_eq!(screen.lines().count(), usize::from(size.1), "{size:?}");
+        }
+    }
+}

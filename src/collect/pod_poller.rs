@@ -203,9 +203,23 @@ impl PodPoller {
             .get(&AdminPath::active_clusters())
             .await
             .map_err(|e| e.to_string())?;
-        let dump = require_text(&body, "/config_dump")
+        let mut dump = require_text(&body, "/config_dump")
             .and_then(parse_config_dump)
             .map_err(|e| format!("/config_dump: {e}"))?;
+        // Routes carry the effective route timeouts and retry policies; a failure here keeps
+        // the clusters (and is reported with the dump's issues).
+        let routes = self.conn.get(&AdminPath::route_configs()).await;
+        match routes.map_err(|e| e.to_string()).and_then(|body| {
+            require_text(&body, "/config_dump")
+                .and_then(parse_config_dump)
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(r) => dump.routes.extend(r.routes),
+            Err(e) => dump.issues.push(crate::envoy::LineIssue {
+                line: 0,
+                message: format!("/config_dump?resource=dynamic_route_configs: {e}"),
+            }),
+        }
         Ok(CollectorMsg::ConfigDump {
             pod: self.pod.clone(),
             namespace: self.namespace.clone(),

@@ -259,9 +259,8 @@ impl<'a> Context<'a> {
 
     /// A client pod of the cluster (for commands), the first by name.
     pub fn client_pod(&self, c: &ClusterSnapshot) -> String {
-        c.clients
-            .first()
-            .cloned()
+        busiest_client(c)
+            .or_else(|| c.clients.first().cloned())
             .unwrap_or_else(|| "<client-pod>".into())
     }
 
@@ -288,18 +287,18 @@ impl<'a> Context<'a> {
 
     /// `3 of 4 order-svc pods` when the per-pod view shows which clients saw `stat` move.
     pub fn scope(&self, c: &ClusterSnapshot, stat: &str) -> Option<String> {
-        if c.per_pod.is_empty() {
-            return None;
+        self.moved_pods(c, &[stat]).1
+    }
+
+    /// The client pods that sent requests to the cluster in the window (every sidecar has an
+    /// outbound cluster per Service, so `clients` lists pods that never call it); all clients
+    /// when no per-pod view says.
+    pub fn calling_pods(&self, c: &ClusterSnapshot) -> Vec<String> {
+        let (pods, scope) = self.moved_pods(c, &["upstream_rq_total", "hosts.rq_total"]);
+        match scope {
+            Some(_) => pods,
+            None => c.clients.clone(),
         }
-        let min = self.thresholds.min_events.max(1);
-        let moved = (c.per_pod.iter())
-            .filter(|p| p.counters.get(stat).is_some_and(|w| w.increase >= min))
-            .count();
-        Some(format!(
-            "{moved} of {} {} pods",
-            c.per_pod.len(),
-            workloads(&c.clients)
-        ))
     }
 
     /// The client pods whose per-pod window shows any of `stats` moved (sorted), with the
@@ -349,7 +348,7 @@ impl<'a> Context<'a> {
             severity,
             cluster: Some(c.key.name.clone()),
             target: c.label.clone(),
-            pods: c.clients.clone(),
+            pods: self.calling_pods(c),
             scope: None,
             title: String::new(),
             evidence: Vec::new(),
@@ -568,6 +567,22 @@ impl<'a> Context<'a> {
             self.istioctl_pc(c, "route", &format!("--name {port} -o json")),
         )
     }
+}
+
+/// The client pod that sent the most requests to the cluster in the window (every sidecar
+/// has every outbound cluster, so the first by name is often one that never calls it).
+fn busiest_client(c: &ClusterSnapshot) -> Option<String> {
+    let sent = |p: &crate::model::PodClusterView| {
+        p.counters
+            .get("upstream_rq_total")
+            .or_else(|| p.counters.get("hosts.rq_total"))
+            .map_or(0, |w| w.increase)
+    };
+    c.per_pod
+        .iter()
+        .filter(|p| sent(p) > 0)
+        .max_by(|a, b| sent(a).cmp(&sent(b)).then_with(|| b.pod.cmp(&a.pod)))
+        .map(|p| p.pod.clone())
 }
 
 /// The service FQDN of an Istio cluster (`inventory-svc.prod.svc.cluster.local`), else the

@@ -41,6 +41,13 @@ impl AdminPath {
         }
     }
 
+    /// `/config_dump?resource=dynamic_route_configs` (route timeouts and retry policies).
+    pub fn route_configs() -> Self {
+        AdminPath::ConfigDump {
+            resource: Some("dynamic_route_configs".to_string()),
+        }
+    }
+
     /// The path without query (`/stats`, `/clusters`, …).
     pub fn path(&self) -> &'static str {
         match self {

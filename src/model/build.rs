@@ -308,14 +308,28 @@ fn worst_quantile(
         .reduce(f64::max)
 }
 
-/// Health from the first client's `/clusters`, per-host counters summed over all clients.
+/// Health from the `/clusters` of the client that sends the cluster the most requests (an
+/// idle copy of the cluster in another sidecar may not have seen outlier ejections), per-host
+/// counters summed over all clients.
 fn endpoints(input: &SnapshotInput<'_>, cluster: &str, clients: &[String]) -> Option<EndpointView> {
-    let views: Vec<EndpointView> = clients
+    let views: Vec<(u64, EndpointView)> = clients
         .iter()
-        .filter_map(|pod| input.endpoints.get(pod).and_then(|d| d.cluster(cluster)))
-        .map(endpoint_view)
+        .filter_map(|pod| {
+            let c = input.endpoints.get(pod).and_then(|d| d.cluster(cluster))?;
+            let sent = input
+                .hosts
+                .and_then(|h| h.delta(pod, cluster, "hosts.rq_total", input.window, input.now))
+                .map_or(0, |d| d.increase);
+            Some((sent, endpoint_view(c)))
+        })
         .collect();
-    let mut first = views.first()?.clone();
+    let busiest = views
+        .iter()
+        .enumerate()
+        .max_by(|(i, a), (j, b)| a.0.cmp(&b.0).then_with(|| j.cmp(i)))
+        .map(|(i, _)| i)?;
+    let mut first = views.get(busiest)?.1.clone();
+    let views: Vec<EndpointView> = views.into_iter().map(|(_, v)| v).collect();
     let sum = |f: fn(&EndpointView) -> Option<u64>| {
         views
             .iter()

@@ -3,8 +3,8 @@
 //! domain-agnostic pieces, `views/` one file per screen.
 //!
 //! Layout (rows): the header (3), the screen's block — its top border and column titles sit
-//! on rows 4 and 5, so overview data starts at `app::OVERVIEW_FIRST_ROW` — and the footer (1).
-//! Below 80×24 the same layout shows what fits and the header says so.
+//! on rows 4 and 5, so overview data starts at `OVERVIEW_FIRST_ROW` (`app/update.rs`) — and
+//! the footer (1). Below 80×24 the same layout shows what fits and the header says so.
 
 pub mod theme;
 pub mod theme_file;

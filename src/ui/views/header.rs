@@ -202,7 +202,8 @@ fn attention<'a>(app: &'a App, screen: Rect, theme: &Theme) -> Line<'a> {
         .count();
     if off > 0 {
         let text = format!(
-            "per-cluster stats not enabled on {off} of {} sidecars: — is unknown, not 0 (R0 says how to enable them)",
+            "per-cluster stats not enabled on {off} of {} sidecars: — is unknown, not 0 \
+             (R0 says how to enable them)",
             snap.sources.len()
         );
         return Line::styled(text, theme.warn);

@@ -55,7 +55,6 @@ impl Widget for KeyHints<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::style::Stylize;
 
     const HINTS: &[(&str, &str)] = &[("?", "help"), ("Enter", "drill in"), ("q", "quit")];
 

@@ -1,6 +1,6 @@
 //! Domain-agnostic building blocks of the screens: key hints for the footer, text sparklines,
-//! compact number formats, responsive table columns and word wrapping. Nothing here knows about Envoy or
-//! Istio, and nothing picks a colour: callers pass the theme's styles in.
+//! compact number formats, responsive table columns and word wrapping. Nothing here knows
+//! about Envoy or Istio, and nothing picks a colour: callers pass the theme's styles in.
 
 pub mod columns;
 pub mod key_hints;
