@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::cli::{CheckArgs, CollectArgs, OutputFormat, SimArgs, SnapshotArgs};
 use serde::Serialize;
 
-use crate::app::{App, MeshState, Session, Shown};
-use crate::collect::{CollectOptions, collect_snapshot};
+use crate::app::{App, IstioState, MeshState, Session, Shown};
+use crate::collect::{CollectOptions, collect_snapshot, collect_with_config};
 use crate::config::load_settings;
 use crate::diagnosis::{Finding, evaluate, evaluate_with, exit_code, human_ms, render_findings};
 use crate::export;
@@ -124,15 +124,28 @@ fn write_output(command: &str, path: Option<&Path>, body: &str) -> Result<(), Ex
 /// `meshtop snapshot`: collects for the window and writes the JSON; exit 3 when nothing could
 /// be collected.
 pub async fn run_snapshot(args: &SnapshotArgs) -> ExitCode {
-    let snapshot = match collect("snapshot", &args.collect).await {
+    let window = Duration::from_secs_f64(args.collect.window);
+    let interval = Duration::from_secs_f64(args.collect.interval);
+    let opts = collect_options(&args.collect);
+    let (snapshot, istio) = match collect_with_config(&opts, window, interval).await {
         Ok(s) => s,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("meshtop snapshot: {e}");
+            return ExitCode::from(3);
+        }
     };
     let (themes, warnings) = resolve_theme_from_env(args.theme.as_deref());
     for w in warnings {
         eprintln!("meshtop snapshot: {w}");
     }
-    let app = offscreen_app(snapshot, &args.collect);
+    let mut app = offscreen_app(snapshot, &args.collect);
+    app.mesh.istio = match istio {
+        Ok(config) => IstioState::Available {
+            config,
+            missing: Vec::new(),
+        },
+        Err(reason) => IstioState::NotAvailable { reason },
+    };
     let theme = themes.get(app.session.theme);
     let body = export::render(&app, theme, args.format, app.view.size);
     match write_output("snapshot", args.output.as_deref(), &body) {
@@ -149,7 +162,7 @@ fn offscreen_app(snapshot: MeshSnapshot, args: &CollectArgs) -> App {
         context: snapshot.context.clone(),
         namespace: snapshot.namespace.clone(),
         interval: Duration::from_secs_f64(args.interval),
-        window: Duration::from_secs_f64(snapshot.window_seconds),
+        window: Duration::from_secs(snapshot.window_seconds.round() as u64),
         themes: Vec::new(),
         theme: 0,
         contexts: Vec::new(),

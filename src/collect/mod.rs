@@ -24,4 +24,4 @@ pub use filter::{default_stats_filter, stats_filter};
 pub use message::{CollectorMsg, MonotonicClock, stats_collection};
 pub use plan::{PodIdentity, PollerPlan, apply_pod_event, plan_pollers, poller_key};
 pub use poller::{PollerConfig, PollerSet};
-pub use snapshot::{CollectError, CollectOptions, collect_snapshot};
+pub use snapshot::{CollectError, CollectOptions, collect_snapshot, collect_with_config};

@@ -61,6 +61,18 @@ pub async fn collect_snapshot(
     window: Duration,
     interval: Duration,
 ) -> Result<MeshSnapshot, CollectError> {
+    collect_with_config(opts, window, interval)
+        .await
+        .map(|(snapshot, _)| snapshot)
+}
+
+/// [`collect_snapshot`], also returning the Istio objects it resolved against (`Err(reason)`
+/// when Istio config was not available), for renderers that show them.
+pub async fn collect_with_config(
+    opts: &CollectOptions,
+    window: Duration,
+    interval: Duration,
+) -> Result<(MeshSnapshot, Result<IstioConfig, String>), CollectError> {
     let (client, target) = crate::kube::connect(&opts.client).await?;
     let namespace = target.namespace.as_deref();
     let pods = list_mesh_pods(&client, namespace, opts.admin_port, &target.server).await?;
@@ -112,8 +124,9 @@ pub async fn collect_snapshot(
         series: Some(&collected.series),
     };
     let mut snapshot = build_snapshot(&input);
-    snapshot.config_issues.extend(istio_note);
-    Ok(snapshot)
+    snapshot.config_issues.extend(istio_note.clone());
+    let istio = istio.ok_or_else(|| istio_note.unwrap_or_default());
+    Ok((snapshot, istio))
 }
 
 /// Runs the pollers for `window` and folds everything they sent.

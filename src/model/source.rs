@@ -83,6 +83,16 @@ pub enum StatsCollection {
     None,
 }
 
+/// The pod annotation that makes an Istio sidecar record per-cluster stats.
+pub const STATS_OPT_IN: &str = r#"metadata:
+  annotations:
+    proxy.istio.io/config: |
+      proxyStatsMatcher:
+        inclusionRegexps:
+        - ".*(outbound|inbound)[|].*(upstream_rq|upstream_cx|circuit_breakers|outlier_detection|membership_).*"
+# then restart the pod (the stats matcher is read at sidecar start). Mesh-wide:
+# meshConfig.defaultConfig.proxyStatsMatcher with the same inclusionRegexps."#;
+
 /// One sidecar (or capture) meshtop reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceState {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::Rule;
 use crate::diagnosis::{Context, Evidence, EvidenceKind, Finding, NextStep, Severity, workload_of};
-use crate::inspect::report::STATS_OPT_IN;
+use crate::model::source::STATS_OPT_IN;
 use crate::model::{CounterWindow, StatsCollection};
 
 pub const RULE: Rule = Rule {
