@@ -196,8 +196,11 @@ fn numbers<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a serde_
 
 /// The cluster blocks of the text output: (cluster name, whole block). The header comes first
 /// and is separated from the blocks, and they from each other, by one blank line.
+/// The cluster blocks of a text report: between the header and the findings section.
 fn text_blocks(text: &str) -> Vec<(&str, &str)> {
-    text.split("\n\n")
+    let clusters = text.split("\nfindings (").next().unwrap_or(text);
+    clusters
+        .split("\n\n")
         .skip(1)
         .map(|b| (b.lines().next().unwrap_or(""), b))
         .filter(|(name, _)| *name != "no clusters in these captures")
@@ -1297,4 +1300,31 @@ fn inspect_without_files_or_with_bad_flags_prints_usage() {
         );
         assert!(out.stdout.is_empty(), "{flag} {value}");
     }
+}
+
+#[test]
+fn inspect_prints_the_findings_the_captures_support() {
+    let text = text_ok(&INCIDENT, &[]);
+    let findings = text
+        .split("\nfindings (")
+        .nth(1)
+        .expect("a findings section");
+    assert!(findings.starts_with("2):"), "{findings}");
+    assert!(
+        findings.contains("CRITICAL R1  inventory-svc.prod:8080: 37 of 1500 calls (2.5%) timed out at the 1s route timeout"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("upstream_rq_timeout        +37 in 30s (1.23/s)"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains(
+            "$ istioctl proxy-config route order-svc-7d9f8b6c5-x2x4q.prod --name 8080 -o json"
+        ),
+        "{findings}"
+    );
+    let json = json_ok(&INCIDENT, &[]);
+    assert_eq!(json["findings"][0]["rule"], "R1");
+    assert_eq!(json["findings"][0]["severity"], "critical");
 }
