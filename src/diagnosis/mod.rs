@@ -19,16 +19,19 @@
 //!    severity, title, evidence and the filled-in command) and one where it stays quiet.
 
 mod context;
+mod evidence;
 mod finding;
 mod render;
 mod rules;
+mod steps;
 #[cfg(test)]
 pub(crate) mod testkit;
 mod thresholds;
 
 use std::collections::BTreeMap;
 
-pub use context::{Context, Reporter, human_ms, workload_of, workloads};
+pub use context::{Context, Reporter, workload_of, workloads};
+pub use evidence::human_ms;
 pub use finding::{Evidence, EvidenceKind, Finding, NextStep, Severity};
 pub use render::{render_findings, summary_line};
 pub use rules::{RULES, Rule};
