@@ -12,10 +12,11 @@ use crate::cli::{CheckArgs, CollectArgs, OutputFormat, SimArgs, SnapshotArgs};
 use serde::Serialize;
 
 use crate::app::{App, IstioState, MeshState, Session, Shown};
-use crate::collect::{CollectOptions, collect_snapshot, collect_with_config};
+use crate::collect::{CollectOptions, collect_with_config};
 use crate::config::load_settings;
 use crate::diagnosis::{Finding, evaluate, evaluate_with, exit_code, human_ms, render_findings};
 use crate::export;
+use crate::istio::IstioConfig;
 use crate::kube::ClientOptions;
 use crate::model::{CollectionState, MeshSnapshot, SourceState};
 use crate::sim::scenario::{ScenarioName, SimConfig};
@@ -89,11 +90,15 @@ fn collect_options(args: &CollectArgs) -> CollectOptions {
     }
 }
 
-/// Collects for the window; the error is printed with the command's name.
-async fn collect(command: &str, args: &CollectArgs) -> Result<MeshSnapshot, ExitCode> {
+/// Collects for the window (and the Istio objects resolved against, or why there are none);
+/// the error is printed with the command's name.
+async fn collect(
+    command: &str,
+    args: &CollectArgs,
+) -> Result<(MeshSnapshot, Result<IstioConfig, String>), ExitCode> {
     let window = Duration::from_secs_f64(args.window);
     let interval = Duration::from_secs_f64(args.interval);
-    collect_snapshot(&collect_options(args), window, interval)
+    collect_with_config(&collect_options(args), window, interval)
         .await
         .map_err(|e| {
             eprintln!("meshtop {command}: {e}");
@@ -124,15 +129,9 @@ fn write_output(command: &str, path: Option<&Path>, body: &str) -> Result<(), Ex
 /// `meshtop snapshot`: collects for the window and writes the JSON; exit 3 when nothing could
 /// be collected.
 pub async fn run_snapshot(args: &SnapshotArgs) -> ExitCode {
-    let window = Duration::from_secs_f64(args.collect.window);
-    let interval = Duration::from_secs_f64(args.collect.interval);
-    let opts = collect_options(&args.collect);
-    let (snapshot, istio) = match collect_with_config(&opts, window, interval).await {
+    let (snapshot, istio) = match collect("snapshot", &args.collect).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("meshtop snapshot: {e}");
-            return ExitCode::from(3);
-        }
+        Err(code) => return code,
     };
     let (themes, warnings) = resolve_theme_from_env(args.theme.as_deref());
     for w in warnings {
@@ -205,7 +204,7 @@ pub async fn run_check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let snapshot = match collect("check", &args.collect).await {
+    let (snapshot, _) = match collect("check", &args.collect).await {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -232,17 +232,11 @@ fn capture_issues(capture: &Capture) -> &[LineIssue] {
     }
 }
 
-/// Default inclusion only = a `/stats` capture with no cluster stats except Istio's special
-/// clusters (`xds-grpc`, `agent`, …).
+/// What the last `/stats` capture says about per-cluster stats (`None` without one).
 fn stats_collection(stats: &[(&str, &StatsSet)]) -> StatsCollection {
-    let Some((_, last)) = stats.last() else {
-        return StatsCollection::None;
-    };
-    if last.clusters().any(|c| !c.key.is_special()) {
-        StatsCollection::Full
-    } else {
-        StatsCollection::DefaultInclusionOnly
-    }
+    stats.last().map_or(StatsCollection::None, |(_, last)| {
+        crate::model::stats_collection(last)
+    })
 }
 
 fn proxy_report(sources: &Sources<'_>) -> Option<ProxyReport> {

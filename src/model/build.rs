@@ -192,71 +192,44 @@ fn tracked(input: &SnapshotInput<'_>, kind: fn(&StatKind) -> bool) -> Vec<String
         .collect()
 }
 
-/// Window counters, summed over all pods (`pod = None`) or for one pod.
+/// Window counters, summed over all pods (`pod = None`) or for one pod: the tracked cluster
+/// stats and, when given, the `/clusters` host counters.
 fn counters(
     input: &SnapshotInput<'_>,
     cluster: &str,
     pod: Option<&str>,
 ) -> BTreeMap<String, CounterWindow> {
-    let (store, w, now) = (input.store, input.window, input.now);
-    let mut out = BTreeMap::new();
-    for stat in tracked(input, |k| matches!(k, StatKind::Counter)) {
-        let window = match pod {
-            None => store
-                .delta_sum(cluster, &stat, w, now)
-                .map(|d| CounterWindow {
-                    increase: d.increase,
-                    rate: store.rate_sum(cluster, &stat, w, now).map(|r| r.rate),
-                    resets: d.resets,
-                    pods: d.pods,
-                }),
-            Some(pod) => store
-                .delta(pod, cluster, &stat, w, now)
-                .map(|d| CounterWindow {
-                    increase: d.increase,
-                    rate: d.rate(),
-                    resets: d.resets,
-                    pods: 1,
-                }),
-        };
-        if let Some(window) = window {
-            out.insert(stat, window);
-        }
-    }
+    let mut out = store_counters(input.store, input, cluster, pod);
     if let Some(hosts) = input.hosts {
-        out.extend(host_counters(hosts, input, cluster, pod));
+        out.extend(store_counters(hosts, input, cluster, pod));
     }
     out
 }
 
-/// The `/clusters` host counters of a cluster, summed over all pods or for one pod.
-fn host_counters(
-    hosts: &MetricsStore,
+/// The window of every counter `store` tracks for `cluster`.
+fn store_counters(
+    store: &MetricsStore,
     input: &SnapshotInput<'_>,
     cluster: &str,
     pod: Option<&str>,
-) -> Vec<(String, CounterWindow)> {
+) -> BTreeMap<String, CounterWindow> {
     let (w, now) = (input.window, input.now);
-    let names: Vec<String> = hosts
-        .tracked()
-        .specs()
-        .iter()
-        .map(|s| s.name.to_string())
-        .collect();
-    names
-        .into_iter()
-        .filter_map(|stat| {
+    let stats = store.tracked().specs().iter();
+    stats
+        .filter(|s| matches!(s.kind, StatKind::Counter))
+        .filter_map(|spec| {
+            let stat = &*spec.name;
             let window = match pod {
-                None => hosts
-                    .delta_sum(cluster, &stat, w, now)
+                None => store
+                    .delta_sum(cluster, stat, w, now)
                     .map(|d| CounterWindow {
                         increase: d.increase,
-                        rate: hosts.rate_sum(cluster, &stat, w, now).map(|r| r.rate),
+                        rate: store.rate_sum(cluster, stat, w, now).map(|r| r.rate),
                         resets: d.resets,
                         pods: d.pods,
                     }),
-                Some(pod) => hosts
-                    .delta(pod, cluster, &stat, w, now)
+                Some(pod) => store
+                    .delta(pod, cluster, stat, w, now)
                     .map(|d| CounterWindow {
                         increase: d.increase,
                         rate: d.rate(),
@@ -264,7 +237,7 @@ fn host_counters(
                         pods: 1,
                     }),
             }?;
-            Some((stat, window))
+            Some((stat.to_string(), window))
         })
         .collect()
 }

@@ -2,8 +2,6 @@
 //! the app's channel as [`Msg`]s. Dropped or shut down as a whole when the user switches
 //! namespace or context.
 
-use std::collections::BTreeMap;
-
 use futures::StreamExt;
 use kube::Client;
 use tokio::sync::mpsc;
@@ -63,8 +61,7 @@ impl Connection {
 
     /// Makes the running pollers match `pods` (plan with the pure planner, then apply).
     pub async fn sync(&mut self, pods: &[MeshPod]) {
-        let running: BTreeMap<_, _> = self.pollers.running().clone();
-        let plan = plan_pollers(&running, pods);
+        let plan = plan_pollers(self.pollers.running(), pods);
         self.pollers.apply(plan).await;
     }
 
