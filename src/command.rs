@@ -166,10 +166,11 @@ fn offscreen_app(snapshot: MeshSnapshot, args: &CollectArgs) -> App {
         theme: 0,
         contexts: Vec::new(),
         namespaces: Vec::new(),
+        namespaces_error: None,
         snapshot_dir: None,
     };
     let unix_ms = snapshot.taken_at_unix_ms.unwrap_or(0);
-    mesh.live = Shown { snapshot, findings };
+    mesh.live = Shown::new(snapshot, findings);
     mesh.dirty = false;
     let mut app = App::new(mesh, session);
     app.clock.unix_ms = unix_ms;

@@ -23,7 +23,7 @@ use meshtop::collect::{
 };
 use meshtop::kube::{
     ClientOptions, IstioEvent, IstioObjects, MeshPod, PodEvent, ResolvedTarget, connect,
-    list_istio_objects, list_mesh_pods, watch_istio_objects, watch_mesh_pods,
+    list_istio_objects, list_mesh_pods, list_namespaces, watch_istio_objects, watch_mesh_pods,
 };
 use meshtop::model::CollectionState;
 use meshtop::sim::scenario::SimConfig;
@@ -194,6 +194,15 @@ async fn istio_watch_opens_with_the_listed_objects() {
     assert_eq!(next(&mut events).await, IstioEvent::Objects(expected));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_are_listed_for_completion() {
+    let (_server, _dir, client, target) = simulation("healthy", ClockMode::Manual).await;
+    let names = list_namespaces(&client, &target.server).await.unwrap();
+    assert!(names.contains(&"prod".to_string()), "{names:?}");
+    assert!(names.contains(&"istio-system".to_string()), "{names:?}");
+    assert!(names.is_sorted(), "{names:?}");
+}
+
 /// A fake API server: `/version` answers, Istio paths are 404 (no CRDs), everything else 403.
 async fn api_without_istio_or_rbac() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let status = |code: StatusCode, reason: &str, message: String| {
@@ -250,6 +259,12 @@ async fn missing_crds_and_rbac_are_data_and_the_watch_goes_on() {
         &target.server,
     ));
     assert_eq!(next(&mut istio).await, IstioEvent::Objects(not_available));
+    let err = list_namespaces(&client, &target.server).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "access denied: cannot list namespaces (RBAC); check with \
+         `kubectl auth can-i list namespaces`"
+    );
 
     let denied = "access denied: cannot list pods in prod (RBAC); check with \
                   `kubectl auth can-i list pods -n prod`";

@@ -155,10 +155,7 @@ fn app() -> App {
     let snap = snapshot();
     let findings = evaluate(&snap);
     let mut mesh = MeshState::new(Thresholds::default(), false);
-    mesh.live = Shown {
-        snapshot: snap,
-        findings,
-    };
+    mesh.live = Shown::new(snap, findings);
     let session = Session {
         context: Some("kind-prod".into()),
         namespace: Some("prod".into()),
@@ -168,6 +165,7 @@ fn app() -> App {
         theme: 0,
         contexts: Vec::new(),
         namespaces: Vec::new(),
+        namespaces_error: None,
         snapshot_dir: None,
     };
     let mut app = App::new(mesh, session);

@@ -1,168 +1,28 @@
 //! The TUI screens, rendered offscreen from a realistic app, and key sequences through the
 //! real `update`.
 //!
-//! The app is built the way the runtime builds it: the simulated `grpc-keepalive` cluster
-//! (`meshtop::sim`, deterministic for its seed) is advanced in virtual time, every sidecar's
-//! Envoy admin answers (`/stats?usedonly&filter=…`, `/clusters?format=json`,
-//! `/config_dump?resource=dynamic_active_clusters`) are parsed by the client's own parsers into
-//! `CollectorMsg`s, and those, the discovered pods and the Istio objects go through
-//! `app::update` with `Msg::Tick`s — so snapshot, findings and histories are the real ones. The
-//! clock is fixed (virtual time plus a fixed Unix epoch), so every screen is reproducible.
+//! The app is built the way the runtime builds it, from the simulated `grpc-keepalive`
+//! cluster read offline with the client's own parsers (`common::sim_app`), with a fixed clock,
+//! so every screen is reproducible.
 //!
 //! Screens are compared with insta snapshots in `snapshots/` (text only; the theme tests hold
 //! the styles) at 80×24 and 120×40, plus a paused view and a 60×20 terminal.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use meshtop::app::{App, Focus, MeshState, Msg, Session, update};
-use meshtop::collect::{CollectorMsg, default_stats_filter, stats_collection};
-use meshtop::diagnosis::Thresholds;
-use meshtop::envoy::clusters::parse_clusters_json;
-use meshtop::envoy::config_dump::parse_config_dump;
-use meshtop::envoy::stats_text::parse_stats_text;
-use meshtop::kube::{AdminPath, IstioEvent, IstioObjects, MeshPod, PodEvent};
+mod common;
+
+use common::sim_app::*;
+use meshtop::app::{App, Focus, Input, Msg};
+use meshtop::collect::CollectorMsg;
 use meshtop::metrics::Timestamp;
 use meshtop::model::CollectionState;
-use meshtop::sim::envoy::respond_to_path;
-use meshtop::sim::scenario::SimConfig;
-use meshtop::sim::traffic::Simulation;
 use meshtop::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Wall-clock time of virtual time 0: 2025-03-14 03:10:00 UTC.
-const EPOCH_UNIX_MS: u64 = 1_741_921_800_000;
-const NAMESPACE: &str = "prod";
-const INTERVAL_MS: u64 = 2_000;
 const INV: &str = "outbound|8080||inventory-svc.prod.svc.cluster.local";
-
-/// The simulated cluster and the app reading it.
-#[derive(Clone)]
-struct Rig {
-    sim: Simulation,
-    app: App,
-}
-
-fn session() -> Session {
-    Session {
-        context: Some("sim".into()),
-        namespace: Some(NAMESPACE.into()),
-        interval: Duration::from_millis(INTERVAL_MS),
-        window: Duration::from_secs(30),
-        themes: [
-            "default",
-            "dark",
-            "light",
-            "high-contrast",
-            "colorblind-safe",
-            "mono",
-        ]
-        .map(String::from)
-        .to_vec(),
-        theme: 0,
-        contexts: vec!["sim".into(), "staging".into()],
-        namespaces: vec!["prod".into(), "payments".into()],
-        snapshot_dir: None,
-    }
-}
-
-impl Rig {
-    fn new(scenario: &str, size: (u16, u16)) -> Rig {
-        let cfg = SimConfig {
-            scenario: scenario.parse().unwrap(),
-            ..SimConfig::default()
-        };
-        let sim = Simulation::new(&cfg);
-        let mut app = App::new(MeshState::new(Thresholds::default(), false), session());
-        send(
-            &mut app,
-            Msg::Resize {
-                width: size.0,
-                height: size.1,
-            },
-        );
-        let world = sim.world();
-        let pods: Vec<MeshPod> = world
-            .served_pods()
-            .filter(|p| p.meshed && p.namespace == NAMESPACE)
-            .map(|p| MeshPod {
-                name: p.name.clone(),
-                namespace: p.namespace.clone(),
-                uid: p.uid.clone(),
-                phase: p.phase.clone(),
-                ready: p.ready,
-                proxy_restarts: p.restarts,
-                admin_port: 15000,
-            })
-            .collect();
-        send(&mut app, Msg::Pods(PodEvent::Resynced(pods)));
-        let objects = (world.destination_rules.iter())
-            .chain(&world.virtual_services)
-            .cloned()
-            .collect();
-        let istio = IstioObjects::Available {
-            objects,
-            missing: Vec::new(),
-        };
-        send(&mut app, Msg::Istio(IstioEvent::Objects(istio)));
-        Rig { sim, app }
-    }
-
-    /// Every sidecar's poll at virtual time `t`, as collector messages.
-    fn poll(&mut self, t: u64) -> Vec<CollectorMsg> {
-        self.sim.advance_to(t);
-        let pods = self.app.mesh.pods.keys();
-        pods.flat_map(|pod| scrape(&self.sim, pod, t)).collect()
-    }
-
-    /// Delivers one poll of every sidecar at `t`, then the tick that rebuilds the view.
-    fn poll_all(&mut self, t: u64) {
-        for msg in self.poll(t) {
-            send(&mut self.app, Msg::Collector(msg));
-        }
-        tick(&mut self.app, t);
-    }
-}
-
-/// One poll of `pod` as the collector would report it (the config dump on the first poll).
-fn scrape(sim: &Simulation, pod: &str, t: u64) -> Vec<CollectorMsg> {
-    let Some(state) = sim.proxy(NAMESPACE, pod) else {
-        return Vec::new();
-    };
-    let at = Timestamp::from_millis(t);
-    let stats_path = AdminPath::filtered_stats(&default_stats_filter()).to_uri();
-    let body = respond_to_path(&state, &stats_path).body;
-    let stats = parse_stats_text(body.as_bytes()).unwrap();
-    let clusters = respond_to_path(&state, "/clusters?format=json").body;
-    let mut msgs = vec![CollectorMsg::Scraped {
-        pod: pod.to_string(),
-        namespace: NAMESPACE.to_string(),
-        at,
-        stats_collection: stats_collection(&stats),
-        stats: Box::new(stats),
-        clusters: Some(Box::new(parse_clusters_json(&clusters).unwrap())),
-        bytes: body.len() + clusters.len(),
-        elapsed: Duration::from_millis(3),
-        issues: Vec::new(),
-    }];
-    if t <= INTERVAL_MS {
-        let dump_path = AdminPath::active_clusters().to_uri();
-        let dump = parse_config_dump(&respond_to_path(&state, &dump_path).body).unwrap();
-        msgs.push(CollectorMsg::ConfigDump {
-            pod: pod.to_string(),
-            namespace: NAMESPACE.to_string(),
-            at,
-            dump: Box::new(dump),
-        });
-    }
-    msgs
-}
-
-fn send(app: &mut App, msg: Msg) {
-    update(app, msg);
-}
 
 fn key(app: &mut App, code: KeyCode) {
     let mods = match code {
@@ -200,35 +60,11 @@ fn render(app: &App) -> String {
     out
 }
 
-fn tick(app: &mut App, t: u64) {
-    let now = Timestamp::from_millis(t);
-    send(
-        app,
-        Msg::Tick {
-            now,
-            unix_ms: EPOCH_UNIX_MS + t,
-        },
-    );
-}
-
-/// Virtual time of the last poll of the fixture (03:11:30 UTC).
-const LAST_POLL_MS: u64 = 90_000;
-
-/// The demo story: sidecars connected at 2 s (first poll and config dumps), then polled every
-/// 2 s from 56 s to 90 s, so the 30 s window and the sparklines hold real rates. Built once
-/// (the emulator is slow in debug builds) and cloned by every test.
+/// The demo story (`common::sim_app::keepalive_rig`), built once (the emulator is slow in debug
+/// builds) and cloned by every test.
 fn keepalive(size: (u16, u16)) -> Rig {
     static FIXTURE: OnceLock<Rig> = OnceLock::new();
-    let mut rig = FIXTURE
-        .get_or_init(|| {
-            let mut rig = Rig::new("grpc-keepalive", (120, 40));
-            rig.poll_all(INTERVAL_MS);
-            for t in (56_000..=LAST_POLL_MS).step_by(INTERVAL_MS as usize) {
-                rig.poll_all(t);
-            }
-            rig
-        })
-        .clone();
+    let mut rig = FIXTURE.get_or_init(|| keepalive_rig((120, 40))).clone();
     send(
         &mut rig.app,
         Msg::Resize {
@@ -485,6 +321,54 @@ fn theme_command_completes_and_switches() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.session.theme_name(), "high-contrast");
     assert!(footer(&render(&app)).starts_with("theme high-contrast │ ? help"));
+}
+
+#[test]
+fn namespace_and_context_completion_works_like_a_shell() {
+    let mut app = keepalive((120, 40)).app;
+    let names = ["default", "istio-system", "payments", "prod", "prod-eu"];
+    send(
+        &mut app,
+        Msg::Namespaces(Ok(names.map(String::from).to_vec())),
+    );
+    // Several matches: completed to what they share, listed in the status bar.
+    keys(&mut app, ":ns p");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.input, Input::Command("ns p".into()));
+    assert_eq!(app.status.text, "payments prod prod-eu");
+    keys(&mut app, "r");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.input, Input::Command("ns prod".into()));
+    assert_eq!(app.status.text, "prod prod-eu");
+    keys(&mut app, "-");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.input, Input::Command("ns prod-eu".into()));
+    key(&mut app, KeyCode::Esc);
+
+    // Contexts come from the session (the kubeconfig's); a verb is completed with its space.
+    keys(&mut app, ":c");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.input, Input::Command("ctx ".into()));
+    keys(&mut app, "st");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.input, Input::Command("ctx staging".into()));
+    key(&mut app, KeyCode::Esc);
+
+    // RBAC refused the namespace list: the current namespace is still known, and a miss says why.
+    let mut app = keepalive((120, 40)).app;
+    let denied = "access denied: cannot list namespaces (RBAC)".to_string();
+    send(&mut app, Msg::Namespaces(Err(denied)));
+    keys(&mut app, ":ns pr");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view.input, Input::Command("ns prod".into()));
+    key(&mut app, KeyCode::Esc);
+    keys(&mut app, ":ns zz");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.status.text,
+        "no namespace starts with \"zz\" (namespaces could not be listed: access denied: \
+         cannot list namespaces (RBAC))"
+    );
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub fn default_bindings() -> Vec<Binding> {
             K::Enter,
             NONE,
             A::Open,
-            Tables,
+            Only(Focus::Overview),
             "drill into the selected row",
             true,
         ),

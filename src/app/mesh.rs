@@ -3,6 +3,7 @@
 //! on each tick, the frozen copy shown while paused, and short rate histories for sparklines.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use crate::collect::CollectorMsg;
@@ -47,6 +48,24 @@ pub enum IstioState {
 pub struct Shown {
     pub snapshot: MeshSnapshot,
     pub findings: Vec<Finding>,
+    /// Unique per built value (clones share it): what the overview's row order was computed
+    /// for.
+    generation: u64,
+}
+
+impl Shown {
+    pub fn new(snapshot: MeshSnapshot, findings: Vec<Finding>) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Shown {
+            snapshot,
+            findings,
+            generation: NEXT.fetch_add(1, AtomicOrdering::Relaxed),
+        }
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
 }
 
 /// The domain state.
@@ -83,10 +102,7 @@ impl MeshState {
             istio: IstioState::Pending,
             thresholds,
             resolve: ResolveOptions::default(),
-            live: Shown {
-                snapshot: empty_snapshot(),
-                findings: Vec::new(),
-            },
+            live: Shown::new(empty_snapshot(), Vec::new()),
             frozen: None,
             history: BTreeMap::new(),
             frozen_history: None,
@@ -186,7 +202,7 @@ impl MeshState {
         let snapshot = self.build(at);
         let findings = evaluate_with(&snapshot, &self.thresholds);
         self.record_history(at);
-        self.live = Shown { snapshot, findings };
+        self.live = Shown::new(snapshot, findings);
     }
 
     fn build(&self, at: RebuildAt<'_>) -> MeshSnapshot {

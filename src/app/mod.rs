@@ -23,7 +23,9 @@ use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 pub use action::{Action, SortColumn};
 pub use keymap::{Binding, KeyMap, Scope};
 pub use mesh::{HISTORY_STATS, IstioState, MeshState, RebuildAt, SPARK_POINTS, Shown};
-pub use table::{cluster_severity, is_upstream, overview_clusters};
+pub use table::{
+    OverviewRow, OverviewRows, Ranked, RowOrder, cluster_severity, is_upstream, order_rows,
+};
 pub use update::update;
 pub use view_state::{Filter, Focus, Input, TableCursor, ViewState, hint_panel_height};
 
@@ -46,6 +48,8 @@ pub struct Session {
     /// Known contexts and namespaces, for `:ctx` and `:ns` completion.
     pub contexts: Vec<String>,
     pub namespaces: Vec<String>,
+    /// Why the namespaces could not be listed (RBAC), said when completion finds none.
+    pub namespaces_error: Option<String>,
     /// Where `s` writes snapshots (`None`: the current directory).
     pub snapshot_dir: Option<PathBuf>,
 }
@@ -83,6 +87,8 @@ pub struct App {
     pub status: Status,
     pub clock: Clock,
     pub keymap: KeyMap,
+    /// The overview's row order, kept by `update` (read it with [`App::overview_rows`]).
+    pub rows: RowOrder,
     /// Set by `Quit`; the runtime stops after the effects of this update.
     pub quitting: bool,
 }
@@ -96,6 +102,7 @@ impl App {
             status: Status::default(),
             clock: Clock::default(),
             keymap: KeyMap::default(),
+            rows: RowOrder::default(),
             quitting: false,
         }
     }
@@ -127,6 +134,8 @@ pub enum Msg {
     },
     /// `:ns`/`:ctx` could not connect; the previous connection keeps running.
     ConnectFailed(String),
+    /// The cluster's namespaces (for `:ns` completion), or why they could not be listed.
+    Namespaces(Result<Vec<String>, String>),
 }
 
 /// What the runtime must do after an update.

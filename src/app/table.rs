@@ -3,17 +3,26 @@
 //! label and the Envoy cluster name (not on client pods: without a `Sidecar` resource every
 //! sidecar has every cluster, so a client pod's name would match every row), sorted by the
 //! chosen column (default: worst finding first). Views, key handling and the export all use
-//! this one list, so what is selected is what is drawn.
+//! this one list ([`App::overview_rows`]), so what is selected is what is drawn.
+//!
+//! The order is computed once per change — a new snapshot, filter or sort — by `update` and
+//! kept in [`RowOrder`]; a frame only reads it and builds the rows on screen. Sorting thousands
+//! of rows compares precomputed keys (severity from one pass over the findings), never looks a
+//! counter up inside the comparison.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+
+use rustc_hash::FxHashMap;
 
 use crate::diagnosis::{Finding, Severity};
 use crate::envoy::{ClusterKind, Direction};
-use crate::model::ClusterSnapshot;
+use crate::model::{ClusterSnapshot, SourceState};
 
+use super::App;
 use super::action::SortColumn;
 use super::mesh::Shown;
-use super::view_state::Filter;
+use super::view_state::{Filter, ViewState};
 
 /// The worst severity among the findings about `cluster`.
 pub fn cluster_severity(findings: &[Finding], cluster: &str) -> Option<Severity> {
@@ -33,21 +42,202 @@ pub fn is_upstream(c: &ClusterSnapshot) -> bool {
     }
 }
 
-/// The overview's rows in order.
-pub fn overview_clusters<'a>(
-    shown: &'a Shown,
+/// What an order was computed for: the shown snapshot, the filter and the sort.
+#[derive(Debug, Clone, PartialEq)]
+struct OrderKey {
+    generation: u64,
+    filter: Option<String>,
+    sort: SortColumn,
+}
+
+impl OrderKey {
+    fn of(shown: &Shown, view: &ViewState) -> Self {
+        OrderKey {
+            generation: shown.generation(),
+            filter: view.filter.as_ref().map(|f| f.text.clone()),
+            sort: view.sort,
+        }
+    }
+}
+
+/// The overview's order, kept by `update` between changes.
+#[derive(Debug, Clone, Default)]
+pub struct RowOrder {
+    key: Option<OrderKey>,
+    rows: Vec<Ranked>,
+    upstream: usize,
+}
+
+/// A row: where its cluster is in the snapshot and its worst finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranked {
+    pub at: usize,
+    pub severity: Option<Severity>,
+}
+
+/// One row of the overview: the cluster and the severity of its worst finding.
+#[derive(Debug, Clone, Copy)]
+pub struct OverviewRow<'a> {
+    pub cluster: &'a ClusterSnapshot,
+    pub severity: Option<Severity>,
+}
+
+impl RowOrder {
+    /// Recomputes the order if the snapshot, filter or sort changed since the last time.
+    pub fn refresh(&mut self, shown: &Shown, view: &ViewState) {
+        let key = OrderKey::of(shown, view);
+        if self.key.as_ref() == Some(&key) {
+            return;
+        }
+        let (rows, upstream) = order_rows(shown, view.filter.as_ref(), view.sort);
+        *self = RowOrder {
+            key: Some(key),
+            rows,
+            upstream,
+        };
+    }
+}
+
+/// The overview's rows in order: a view over the shown snapshot's clusters.
+#[derive(Debug, Clone)]
+pub struct OverviewRows<'a> {
+    clusters: &'a [ClusterSnapshot],
+    rows: Cow<'a, [Ranked]>,
+    /// Upstream clusters before the filter.
+    pub upstream: usize,
+}
+
+impl<'a> OverviewRows<'a> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The cluster of row `i` (0 = first shown).
+    pub fn get(&self, i: usize) -> Option<&'a ClusterSnapshot> {
+        self.row(i).map(|r| r.cluster)
+    }
+
+    /// Row `i` with its severity.
+    pub fn row(&self, i: usize) -> Option<OverviewRow<'a>> {
+        self.rows.get(i).and_then(|r| self.resolve(*r))
+    }
+
+    fn resolve(&self, r: Ranked) -> Option<OverviewRow<'a>> {
+        let cluster = self.clusters.get(r.at)?;
+        Some(OverviewRow {
+            cluster,
+            severity: r.severity,
+        })
+    }
+
+    /// Rows `start..end` (clamped), for the ones on screen.
+    pub fn range(&self, start: usize, end: usize) -> impl Iterator<Item = OverviewRow<'a>> + '_ {
+        let end = end.min(self.len());
+        let start = start.min(end);
+        self.rows[start..end]
+            .iter()
+            .filter_map(|r| self.resolve(*r))
+    }
+
+    /// Every row in order.
+    pub fn iter(&self) -> impl Iterator<Item = OverviewRow<'a>> + '_ {
+        self.range(0, self.len())
+    }
+}
+
+impl App {
+    /// The overview's rows for the current snapshot, filter and sort: the order `update` kept,
+    /// or (if the app was changed without `update`) computed now.
+    pub fn overview_rows(&self) -> OverviewRows<'_> {
+        let shown = self.mesh.shown();
+        let clusters = shown.snapshot.clusters.as_slice();
+        if self.rows.key.as_ref() == Some(&OrderKey::of(shown, &self.view)) {
+            return OverviewRows {
+                clusters,
+                rows: Cow::Borrowed(&self.rows.rows),
+                upstream: self.rows.upstream,
+            };
+        }
+        let (rows, upstream) = order_rows(shown, self.view.filter.as_ref(), self.view.sort);
+        OverviewRows {
+            clusters,
+            rows: Cow::Owned(rows),
+            upstream,
+        }
+    }
+}
+
+impl App {
+    /// The pods screen's rows: the shown snapshot's sources whose pod name or state word
+    /// (`stale`, `forbidden`, …) matches the `/` filter.
+    pub fn pod_rows(&self) -> Vec<&SourceState> {
+        let sources = &self.mesh.shown().snapshot.sources;
+        let filter = self.view.filter.as_ref();
+        (sources.iter())
+            .filter(|s| filter.is_none_or(|f| f.matches(&s.pod) || f.matches(s.state.word())))
+            .collect()
+    }
+}
+
+/// One row's sort key, computed once before sorting.
+struct Keyed<'a> {
+    at: usize,
+    severity: Option<Severity>,
+    first: f64,
+    second: f64,
+    label: &'a str,
+}
+
+/// The overview's rows in order (positions in `shown.snapshot.clusters` with their worst
+/// finding's severity), and how many upstream clusters there are before the filter.
+pub fn order_rows(
+    shown: &Shown,
     filter: Option<&Filter>,
     sort: SortColumn,
-) -> Vec<&'a ClusterSnapshot> {
-    let mut rows: Vec<&ClusterSnapshot> = shown
-        .snapshot
-        .clusters
-        .iter()
-        .filter(|c| is_upstream(c))
-        .filter(|c| filter.is_none_or(|f| matches(f, c)))
-        .collect();
-    rows.sort_by(|a, b| compare(shown, sort, a, b).then_with(|| a.label.cmp(&b.label)));
-    rows
+) -> (Vec<Ranked>, usize) {
+    let mut severity: FxHashMap<&str, Severity> = FxHashMap::default();
+    for f in &shown.findings {
+        if let Some(cluster) = f.cluster.as_deref() {
+            let worst = severity.entry(cluster).or_insert(f.severity);
+            *worst = (*worst).max(f.severity);
+        }
+    }
+    let mut upstream = 0;
+    let mut rows: Vec<Keyed> = Vec::new();
+    for (at, c) in shown.snapshot.clusters.iter().enumerate() {
+        if !is_upstream(c) {
+            continue;
+        }
+        upstream += 1;
+        if filter.is_some_and(|f| !matches(f, c)) {
+            continue;
+        }
+        let (first, second) = numbers(c, sort);
+        rows.push(Keyed {
+            at,
+            severity: severity.get(c.key.name.as_str()).copied(),
+            first,
+            second,
+            label: &c.label,
+        });
+    }
+    // Total order (the cluster name breaks label ties), so the faster unstable sort is safe.
+    let clusters = &shown.snapshot.clusters;
+    let name = |k: &Keyed| clusters.get(k.at).map(|c| c.key.name.as_str());
+    rows.sort_unstable_by(|a, b| {
+        compare(sort, a, b)
+            .then_with(|| a.label.cmp(b.label))
+            .then_with(|| name(a).cmp(&name(b)))
+    });
+    let ranked = rows.into_iter().map(|k| Ranked {
+        at: k.at,
+        severity: k.severity,
+    });
+    (ranked.collect(), upstream)
 }
 
 fn matches(f: &Filter, c: &ClusterSnapshot) -> bool {
@@ -58,36 +248,27 @@ fn rate(c: &ClusterSnapshot, stat: &str) -> f64 {
     c.rate(stat).unwrap_or(-1.0)
 }
 
-/// Descending for numbers (absent last), ascending for names.
-fn compare(shown: &Shown, sort: SortColumn, a: &ClusterSnapshot, b: &ClusterSnapshot) -> Ordering {
-    let desc = |x: f64, y: f64| y.total_cmp(&x);
+/// The numbers a column sorts by, most significant first (absent = -1, sorted last).
+fn numbers(c: &ClusterSnapshot, sort: SortColumn) -> (f64, f64) {
+    let one = |x: f64| (x, 0.0);
     match sort {
-        SortColumn::Severity => {
-            let sa = cluster_severity(&shown.findings, &a.key.name);
-            let sb = cluster_severity(&shown.findings, &b.key.name);
-            sb.cmp(&sa)
-                .then_with(|| {
-                    desc(
-                        rate(a, "upstream_rq_timeout"),
-                        rate(b, "upstream_rq_timeout"),
-                    )
-                })
-                .then_with(|| desc(rate(a, "upstream_rq_total"), rate(b, "upstream_rq_total")))
-        }
-        SortColumn::Destination => a.label.cmp(&b.label),
-        SortColumn::Requests => desc(rate(a, "upstream_rq_total"), rate(b, "upstream_rq_total")),
-        SortColumn::Timeouts => desc(
-            rate(a, "upstream_rq_timeout"),
-            rate(b, "upstream_rq_timeout"),
-        ),
-        SortColumn::Destroyed => desc(
-            rate(a, "upstream_cx_destroy_with_active_rq"),
-            rate(b, "upstream_cx_destroy_with_active_rq"),
-        ),
-        SortColumn::Errors => desc(rate(a, "upstream_rq_5xx"), rate(b, "upstream_rq_5xx")),
-        SortColumn::Latency => desc(
-            a.upstream_rq_time_p99_ms.unwrap_or(-1.0),
-            b.upstream_rq_time_p99_ms.unwrap_or(-1.0),
-        ),
+        SortColumn::Severity => (rate(c, "upstream_rq_timeout"), rate(c, "upstream_rq_total")),
+        SortColumn::Destination => one(0.0),
+        SortColumn::Requests => one(rate(c, "upstream_rq_total")),
+        SortColumn::Timeouts => one(rate(c, "upstream_rq_timeout")),
+        SortColumn::Destroyed => one(rate(c, "upstream_cx_destroy_with_active_rq")),
+        SortColumn::Errors => one(rate(c, "upstream_rq_5xx")),
+        SortColumn::Latency => one(c.upstream_rq_time_p99_ms.unwrap_or(-1.0)),
     }
+}
+
+/// Worst severity first (when sorting by it), then the numbers descending.
+fn compare(sort: SortColumn, a: &Keyed, b: &Keyed) -> Ordering {
+    let by_severity = match sort {
+        SortColumn::Severity => b.severity.cmp(&a.severity),
+        _ => Ordering::Equal,
+    };
+    by_severity
+        .then_with(|| b.first.total_cmp(&a.first))
+        .then_with(|| b.second.total_cmp(&a.second))
 }

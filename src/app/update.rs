@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::action::Action;
 use super::mesh::RebuildAt;
-use super::table::overview_clusters;
 use super::view_state::{Filter, Focus, Input};
 use super::{App, Effect, Msg, Status};
 use crate::kube::IstioEvent;
@@ -14,8 +13,15 @@ use crate::kube::IstioEvent;
 /// column titles 2); the overview view draws to this layout.
 pub const OVERVIEW_FIRST_ROW: u16 = 5;
 
-/// Applies one message and returns what the runtime must do.
+/// Applies one message and returns what the runtime must do. The overview's row order is
+/// brought up to date after every message, so frames and keys only read it.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let effects = apply(app, msg);
+    app.rows.refresh(app.mesh.shown(), &app.view);
+    effects
+}
+
+fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Collector(m) => {
             app.mesh.apply_collector(m);
@@ -67,6 +73,23 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             set_status(app, e, true);
             Vec::new()
         }
+        Msg::Namespaces(listed) => {
+            let session = &mut app.session;
+            match listed {
+                Ok(names) => {
+                    session.namespaces = names;
+                    session.namespaces_error = None;
+                }
+                Err(e) => session.namespaces_error = Some(e),
+            }
+            if let Some(ns) = &session.namespace
+                && !session.namespaces.contains(ns)
+            {
+                session.namespaces.push(ns.clone());
+                session.namespaces.sort();
+            }
+            Vec::new()
+        }
         Msg::SnapshotWritten(result) => {
             match result {
                 Ok(path) => set_status(app, format!("snapshot written: {}", path.display()), false),
@@ -100,20 +123,17 @@ fn set_status(app: &mut App, text: String, error: bool) {
 /// Rows of the table in front (overview clusters or pods).
 fn row_count(app: &App) -> usize {
     match app.view.focus {
-        Focus::Overview => {
-            let shown = app.mesh.shown();
-            overview_clusters(shown, app.view.filter.as_ref(), app.view.sort).len()
-        }
-        Focus::Pods => app.mesh.shown().snapshot.sources.len(),
+        Focus::Overview => app.overview_rows().len(),
+        Focus::Pods => app.pod_rows().len(),
         Focus::Cluster | Focus::Help => 0,
     }
 }
 
 fn clamp_cursors(app: &mut App) {
+    app.rows.refresh(app.mesh.shown(), &app.view);
     let height = app.view.table_height();
-    let shown = app.mesh.shown();
-    let rows = overview_clusters(shown, app.view.filter.as_ref(), app.view.sort).len();
-    let pods = shown.snapshot.sources.len();
+    let rows = app.overview_rows().len();
+    let pods = app.pod_rows().len();
     app.view.overview.keep_visible(rows, height);
     app.view.pods.keep_visible(pods, height);
 }
@@ -189,8 +209,7 @@ fn open_selected(app: &mut App) {
     if app.view.focus != Focus::Overview {
         return;
     }
-    let shown = app.mesh.shown();
-    let rows = overview_clusters(shown, app.view.filter.as_ref(), app.view.sort);
+    let rows = app.overview_rows();
     if let Some(c) = rows.get(app.view.overview.selected) {
         app.view.detail = Some(c.key.name.clone());
         app.view.open(Focus::Cluster);
@@ -299,7 +318,9 @@ fn command(app: &mut App, text: &str) -> Vec<Effect> {
     }
 }
 
-/// Completes the command line from commands, themes, contexts and namespaces.
+/// Completes the command line from commands, themes, contexts and namespaces, like a shell:
+/// one match is completed, several are completed to their common prefix and listed in the
+/// status bar, none says so (and why, when the namespaces could not be listed).
 fn complete(app: &mut App) {
     let Input::Command(text) = &app.view.input else {
         return;
@@ -307,32 +328,74 @@ fn complete(app: &mut App) {
     let (verb, arg) = text
         .split_once(' ')
         .map_or((text.as_str(), None), |(v, a)| (v, Some(a)));
-    let completed = match arg {
-        None => first_with_prefix(
-            ["ns", "ctx", "theme", "pods", "help", "quit"]
-                .iter()
-                .copied(),
-            verb,
-        )
-        .map(|v| format!("{v} ")),
-        Some(prefix) => {
-            let candidates: Vec<&str> = match verb {
-                "theme" => app.session.themes.iter().map(String::as_str).collect(),
-                "ns" | "namespace" => app.session.namespaces.iter().map(String::as_str).collect(),
-                "ctx" | "context" => app.session.contexts.iter().map(String::as_str).collect(),
-                _ => Vec::new(),
+    let (what, prefix, candidates): (&str, &str, Vec<&str>) = match arg {
+        None => ("command", verb, COMMANDS.to_vec()),
+        Some(prefix) => match verb {
+            "theme" => ("theme", prefix, strs(&app.session.themes)),
+            "ns" | "namespace" => ("namespace", prefix, strs(&app.session.namespaces)),
+            "ctx" | "context" => ("context", prefix, strs(&app.session.contexts)),
+            _ => return,
+        },
+    };
+    let matches: Vec<&str> = candidates
+        .into_iter()
+        .filter(|c| c.starts_with(prefix))
+        .collect();
+    let line = |done: &str| match arg {
+        None => done.to_string(),
+        Some(_) => format!("{verb} {done}"),
+    };
+    let (input, status) = match matches.as_slice() {
+        [] => {
+            let why = match (what, &app.session.namespaces_error) {
+                ("namespace", Some(e)) => format!(" (namespaces could not be listed: {e})"),
+                _ => String::new(),
             };
-            first_with_prefix(candidates.into_iter(), prefix).map(|c| format!("{verb} {c}"))
+            (
+                None,
+                Some(format!("no {what} starts with \"{prefix}\"{why}")),
+            )
+        }
+        [one] => {
+            let space = if arg.is_none() { " " } else { "" };
+            (Some(line(&format!("{one}{space}"))), None)
+        }
+        many => {
+            let common = common_prefix(many);
+            let shown = many.iter().take(8).copied().collect::<Vec<_>>().join(" ");
+            let more = if many.len() > 8 { " …" } else { "" };
+            (Some(line(common)), Some(format!("{shown}{more}")))
         }
     };
-    if let Some(c) = completed {
-        app.view.input = Input::Command(c);
+    if let Some(input) = input {
+        app.view.input = Input::Command(input);
+    }
+    if let Some(text) = status {
+        set_status(app, text, false);
     }
 }
 
-fn first_with_prefix<'a>(
-    mut items: impl Iterator<Item = &'a str>,
-    prefix: &str,
-) -> Option<&'a str> {
-    items.find(|i| i.starts_with(prefix))
+/// The commands `:` knows, for completion.
+const COMMANDS: [&str; 6] = ["ns", "ctx", "theme", "pods", "help", "quit"];
+
+fn strs(items: &[String]) -> Vec<&str> {
+    items.iter().map(String::as_str).collect()
+}
+
+/// The longest prefix all of `items` share (at a character boundary).
+fn common_prefix<'a>(items: &[&'a str]) -> &'a str {
+    let Some(first) = items.first() else {
+        return "";
+    };
+    let mut end = first.len();
+    for item in &items[1..] {
+        end = first
+            .char_indices()
+            .zip(item.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(end.min(item.len()).min(first.len()), |((i, _), _)| {
+                i.min(end)
+            });
+    }
+    &first[..end]
 }

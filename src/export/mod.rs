@@ -110,7 +110,7 @@ impl std::fmt::Display for ExportFormat {
 }
 
 /// The screen as `format`. Text/Markdown are built from the data (all rows of
-/// `app::overview_clusters`, not only the visible ones, no box-drawing characters), Ansi/Svg
+/// `App::overview_rows`, not only the visible ones, no box-drawing characters), Ansi/Svg
 /// from a ratatui Buffer rendered offscreen with `crate::ui::draw` on a `TestBackend` of
 /// `size` (grown in height so every overview row fits), Json is the `MeshSnapshot` plus
 /// findings.

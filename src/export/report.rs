@@ -1,12 +1,12 @@
 //! The data of a text or Markdown snapshot, before layout: the header facts (version, context,
 //! namespace, UTC time range, window, sidecar states, live or paused), the overview table with
-//! every row of [`overview_clusters`] as display strings, the legend, and the sidecars that are
+//! every row of [`App::overview_rows`] as display strings, the legend, and the sidecars that are
 //! not being read. `text.rs` and `markdown.rs` only lay this out, so both say the same thing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::app::{App, Shown, cluster_severity, overview_clusters};
+use crate::app::{App, OverviewRow, Shown};
 use crate::metrics::Timestamp;
 use crate::model::{ClusterSnapshot, CollectionState, ConfigSummary, CounterWindow, MeshSnapshot};
 use crate::ui::widgets::number::{NOT_COLLECTED, compact, count, duration_ms, increase, millis};
@@ -78,8 +78,8 @@ pub struct Report {
 pub fn build_report(app: &App) -> Report {
     let shown = app.mesh.shown();
     let snap = &shown.snapshot;
-    let rows = overview_clusters(shown, app.view.filter.as_ref(), app.view.sort);
-    let all = overview_clusters(shown, None, app.view.sort).len();
+    let rows = app.overview_rows();
+    let all = rows.upstream;
     let mut facts = vec![
         (
             "context",
@@ -101,7 +101,7 @@ pub fn build_report(app: &App) -> Report {
     Report {
         version: snap.meshtop_version.clone(),
         facts,
-        rows: rows.iter().map(|c| row(shown, c)).collect(),
+        rows: rows.iter().map(|r| row(shown, &r)).collect(),
         sidecars: sidecar_problems(app, snap),
         config_issues: snap.config_issues.clone(),
     }
@@ -193,9 +193,9 @@ fn sidecar_problems(app: &App, snap: &MeshSnapshot) -> Vec<String> {
 }
 
 /// The cells of one overview row, formatted as the TUI formats them.
-fn row(shown: &Shown, c: &ClusterSnapshot) -> Vec<String> {
+fn row(shown: &Shown, r: &OverviewRow) -> Vec<String> {
+    let (c, finding) = (r.cluster, r.severity);
     let cfg = c.config.as_ref();
-    let finding = cluster_severity(&shown.findings, &c.key.name);
     vec![
         finding.map_or(String::new(), |s| s.word().to_string()),
         c.label.clone(),
@@ -309,7 +309,7 @@ mod tests {
     fn app(snapshot: MeshSnapshot) -> App {
         let mut mesh = MeshState::new(Thresholds::default(), false);
         let findings = evaluate(&snapshot);
-        mesh.live = Shown { snapshot, findings };
+        mesh.live = Shown::new(snapshot, findings);
         let session = Session {
             context: None,
             namespace: None,
@@ -319,6 +319,7 @@ mod tests {
             theme: 0,
             contexts: Vec::new(),
             namespaces: Vec::new(),
+            namespaces_error: None,
             snapshot_dir: None,
         };
         let mut app = App::new(mesh, session);

@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use crate::app::{App, Focus, overview_clusters};
+use crate::app::{App, Focus};
 use crate::ui::theme::Theme;
 
 /// The screen as `draw` renders it at `size`, grown in height so no table row is scrolled away.
@@ -27,10 +27,8 @@ pub fn render_buffer(app: &App, theme: &Theme, size: (u16, u16)) -> Buffer {
 fn offscreen_app(app: &App, (width, height): (u16, u16)) -> App {
     let mut app = app.clone();
     let rows = match app.view.focus {
-        Focus::Overview => {
-            overview_clusters(app.mesh.shown(), app.view.filter.as_ref(), app.view.sort).len()
-        }
-        Focus::Pods => app.mesh.shown().snapshot.sources.len(),
+        Focus::Overview => app.overview_rows().len(),
+        Focus::Pods => app.pod_rows().len(),
         Focus::Cluster | Focus::Help => 0,
     };
     app.view.size = (width.max(1), height.max(1));

@@ -137,6 +137,15 @@ fn read_kubeconfig(opts: &ClientOptions) -> Result<Option<Kubeconfig>, ClientErr
     }
 }
 
+/// The contexts of the kubeconfig `opts` would use, for `:ctx` completion; empty when there is
+/// none or it cannot be read (connecting reports that).
+pub fn context_names(opts: &ClientOptions) -> Vec<String> {
+    match read_kubeconfig(opts) {
+        Ok(Some(config)) => config.contexts.into_iter().map(|c| c.name).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The named context, or the current one; an error lists the contexts that do exist.
 pub fn choose_context(config: &Kubeconfig, wanted: Option<&str>) -> Result<String, ClientError> {
     let available: Vec<String> = config.contexts.iter().map(|c| c.name.clone()).collect();
@@ -187,6 +196,25 @@ clusters:\n- name: fake\n  cluster: {server: 'http://127.0.0.1:1'}\n\
 users:\n- name: u\n  user: {token: t}\n\
 contexts:\n- name: fake-prod\n  context: {cluster: fake, user: u, namespace: prod}\n\
 - name: fake-staging\n  context: {cluster: fake, user: u, namespace: staging}\n";
+
+    #[test]
+    fn context_names_come_from_the_kubeconfig_given() {
+        let dir = std::env::temp_dir().join(format!("meshtop-ctx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config");
+        std::fs::write(&path, TWO_CONTEXTS).unwrap();
+        let opts = ClientOptions {
+            kubeconfig: Some(path.clone()),
+            ..ClientOptions::default()
+        };
+        assert_eq!(context_names(&opts), ["fake-prod", "fake-staging"]);
+        let missing = ClientOptions {
+            kubeconfig: Some(dir.join("absent")),
+            ..ClientOptions::default()
+        };
+        assert!(context_names(&missing).is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn context_is_chosen_like_kubectl() {

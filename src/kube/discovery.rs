@@ -3,14 +3,15 @@
 //! Envoy admin port, and the Istio DestinationRules and VirtualServices as plain JSON for
 //! `crate::istio::from_json_objects`.
 //!
-//! These are one-shot lists (`meshtop snapshot`, `check`); `watch.rs` and `istio_watch.rs`
+//! Namespaces are listed too, for `:ns` completion. These are one-shot lists (`meshtop
+//! snapshot`, `check`, the namespace list at connect); `watch.rs` and `istio_watch.rs`
 //! keep the same view up to date while meshtop runs. Istio objects are read as
 //! `DynamicObject` with an `ApiResource` built from group/version/kind, which costs no
 //! discovery call: `networking.istio.io/v1`, falling back to `v1beta1` on 404. Missing
 //! CRDs or RBAC on them give [`IstioObjects::NotAvailable`], not an error: counters are still
 //! worth showing without config.
 
-use k8s_openapi::api::core::v1::{Pod, PodStatus};
+use k8s_openapi::api::core::v1::{Namespace, Pod, PodStatus};
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde::Deserialize;
@@ -81,6 +82,22 @@ pub async fn list_mesh_pods(
         .collect();
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     Ok(pods)
+}
+
+/// The namespace names, sorted, for `:ns` completion (a GET; RBAC may refuse it).
+pub async fn list_namespaces(client: &Client, server: &str) -> Result<Vec<String>, ClientError> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| classify(e, ApiAction::cluster("list", "namespaces"), server))?;
+    let mut names: Vec<String> = list
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The pod as a [`MeshPod`], or `None` when it has no `istio-proxy` container.

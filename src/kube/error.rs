@@ -13,6 +13,8 @@ pub struct ApiAction {
     pub verb: &'static str,
     pub resource: String,
     pub namespace: Option<String>,
+    /// The resource has no namespace (`namespaces`, `nodes`).
+    pub cluster_scoped: bool,
 }
 
 impl ApiAction {
@@ -22,25 +24,36 @@ impl ApiAction {
             verb,
             resource: resource.into(),
             namespace: namespace.map(str::to_string),
+            cluster_scoped: false,
+        }
+    }
+
+    /// `verb` on a cluster-scoped `resource`.
+    pub fn cluster(verb: &'static str, resource: impl Into<String>) -> Self {
+        ApiAction {
+            cluster_scoped: true,
+            ..ApiAction::new(verb, resource, None)
         }
     }
 
     /// The `kubectl auth can-i` line that checks this permission.
     pub fn can_i(&self) -> String {
-        let scope = match &self.namespace {
-            Some(ns) => format!("-n {ns}"),
-            None => "-A".to_string(),
+        let scope = match (&self.namespace, self.cluster_scoped) {
+            (_, true) => String::new(),
+            (Some(ns), false) => format!(" -n {ns}"),
+            (None, false) => " -A".to_string(),
         };
-        format!("kubectl auth can-i {} {} {scope}", self.verb, self.resource)
+        format!("kubectl auth can-i {} {}{scope}", self.verb, self.resource)
     }
 }
 
 impl fmt::Display for ApiAction {
     /// `create pods/portforward in prod`, `list pods in all namespaces`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {} in {ns}", self.verb, self.resource),
-            None => write!(f, "{} {} in all namespaces", self.verb, self.resource),
+        match (&self.namespace, self.cluster_scoped) {
+            (_, true) => write!(f, "{} {}", self.verb, self.resource),
+            (Some(ns), false) => write!(f, "{} {} in {ns}", self.verb, self.resource),
+            (None, false) => write!(f, "{} {} in all namespaces", self.verb, self.resource),
         }
     }
 }

@@ -16,10 +16,12 @@ pub mod istio_watch;
 pub mod watch;
 
 pub use admin_path::AdminPath;
-pub use connect::{API_READ_TIMEOUT, ClientOptions, ResolvedTarget, choose_context, connect};
+pub use connect::{
+    API_READ_TIMEOUT, ClientOptions, ResolvedTarget, choose_context, connect, context_names,
+};
 pub use discovery::{
     DEFAULT_ADMIN_PORT, IstioObjects, MeshPod, admin_port, list_istio_objects, list_mesh_pods,
-    mesh_pod,
+    list_namespaces, mesh_pod,
 };
 pub use error::{ApiAction, ClientError, classify};
 pub use forward::{AdminConnection, AdminError, AdminLimits, ForwardState};

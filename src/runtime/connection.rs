@@ -1,4 +1,5 @@
-//! One connection to a cluster: the discovery and Istio watches and the pollers, all feeding
+//! One connection to a cluster: the discovery and Istio watches, the pollers and a one-off
+//! list of the namespaces (for `:ns` completion), all feeding
 //! the app's channel as [`Msg`]s. Dropped or shut down as a whole when the user switches
 //! namespace or context.
 
@@ -9,7 +10,7 @@ use tokio::task::JoinSet;
 
 use crate::app::Msg;
 use crate::collect::{CollectorMsg, MonotonicClock, PollerConfig, PollerSet, plan_pollers};
-use crate::kube::{MeshPod, ResolvedTarget, watch_istio_objects, watch_mesh_pods};
+use crate::kube::{MeshPod, ResolvedTarget, list_namespaces, watch_istio_objects, watch_mesh_pods};
 
 /// The running watches and pollers of one cluster/namespace.
 pub struct Connection {
@@ -42,6 +43,13 @@ impl Connection {
         tasks.spawn(forward(pods, out, Msg::Pods));
         let istio = watch_istio_objects(client.clone(), ns.clone(), &target.server);
         tasks.spawn(forward(istio, tx.clone(), Msg::Istio));
+        let (list_client, server, out) = (client.clone(), target.server.clone(), tx.clone());
+        tasks.spawn(async move {
+            let names = list_namespaces(&list_client, &server).await;
+            let _ = out
+                .send(Msg::Namespaces(names.map_err(|e| e.to_string())))
+                .await;
+        });
         let (ctx, mut crx) = mpsc::channel::<CollectorMsg>(1024);
         let out = tx.clone();
         tasks.spawn(async move {

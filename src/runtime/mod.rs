@@ -20,7 +20,7 @@ use crate::app::{App, Effect, MeshState, Msg, Session, update};
 use crate::collect::{MonotonicClock, PollerConfig};
 use crate::diagnosis::Thresholds;
 use crate::export::{ExportFormat, write_snapshot};
-use crate::kube::{ClientOptions, connect};
+use crate::kube::{ClientOptions, connect, context_names};
 use crate::ui::theme::Theme;
 use crate::ui::theme_file::ThemeSet;
 use connection::Connection;
@@ -120,8 +120,9 @@ fn session(opts: &TuiOptions, target: &crate::kube::ResolvedTarget) -> Session {
         window: opts.window,
         themes: opts.themes.names(),
         theme: opts.themes.selected_index(),
-        contexts: Vec::new(),
+        contexts: context_names(&opts.client),
         namespaces: target.namespace.iter().cloned().collect(),
+        namespaces_error: None,
         snapshot_dir: opts.snapshot_dir.clone(),
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests.
 #![allow(dead_code)]
 
+pub mod sim_app;
+
 use std::path::PathBuf;
 
 /// The directory of real Envoy/Istio captures named by `MESHTOP_FIXTURES`, or `None` after

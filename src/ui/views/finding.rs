@@ -107,7 +107,7 @@ fn evidence<'a>(f: &'a Finding, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 /// The headline with its title wrapped under itself.
-fn wrapped_headline<'a>(f: &'a Finding, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+pub fn wrapped_headline<'a>(f: &'a Finding, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     let mut first = headline(f, theme);
     let indent = first.width() - f.title.chars().count();
     let parts = wrap_words(&f.title, width.saturating_sub(indent).max(20));

@@ -1,7 +1,8 @@
 //! The hint panel under the overview table: the top findings for the selected row, followed by
 //! the namespace-wide ones (about pods or the mesh, not one cluster) — or every finding when
-//! that row has none — three lines each (headline, key evidence, first verify command). Its
-//! top border carries the legend of the table's symbols.
+//! that row has none — three lines each (headline, key evidence, first verify command), the
+//! headlines wrapped when there is room. Its top border carries the legend of the table's
+//! symbols.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -51,7 +52,7 @@ pub fn draw(
         .title_top(legend(legend_room, theme).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines = body(app, &list, usize::from(inner.height), theme);
+    let lines = body(app, &list, inner, theme);
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -63,8 +64,10 @@ fn namespace_scope(app: &App, selected: Option<&ClusterSnapshot>) -> String {
     }
 }
 
-/// As many findings as fit, then how many more there are.
-fn body<'a>(app: &App, list: &[&'a Finding], height: usize, theme: &Theme) -> Vec<Line<'a>> {
+/// As many findings as fit at three lines each, then how many more there are; lines left
+/// over go to wrapping the headlines (first finding first) instead of cutting them.
+fn body<'a>(app: &App, list: &[&'a Finding], area: Rect, theme: &Theme) -> Vec<Line<'a>> {
+    let height = usize::from(area.height);
     if list.is_empty() {
         let window = app.mesh.shown().snapshot.window_seconds;
         let text = format!("✓ no findings over the last {window:.0}s window");
@@ -74,11 +77,22 @@ fn body<'a>(app: &App, list: &[&'a Finding], height: usize, theme: &Theme) -> Ve
         true => list.len(),
         false => height.saturating_sub(1) / LINES_PER_FINDING,
     };
-    let mut lines: Vec<Line> = list
-        .iter()
-        .take(fit)
-        .flat_map(|f| finding::summary(f, theme))
-        .collect();
+    let more = usize::from(fit < list.len());
+    let mut spare = height.saturating_sub(fit * LINES_PER_FINDING + more);
+    let mut lines: Vec<Line> = Vec::new();
+    for f in list.iter().take(fit) {
+        let [headline, evidence, verify] = finding::summary(f, theme);
+        let wrapped = finding::wrapped_headline(f, usize::from(area.width), theme);
+        let extra = wrapped.len().saturating_sub(1);
+        match extra <= spare {
+            true => {
+                spare -= extra;
+                lines.extend(wrapped);
+            }
+            false => lines.push(headline),
+        }
+        lines.extend([evidence, verify]);
+    }
     if fit < list.len() {
         let more = list.len() - fit;
         let text = format!("+{more} more (Enter: a row's findings in full)");

@@ -1,5 +1,5 @@
 //! The overview: the upstream-cluster table (one row per destination, aggregated over the
-//! client pods) above the hint panel. Rows come from `app::overview_clusters`, the one list
+//! client pods) above the hint panel. Rows come from `App::overview_rows`, the one list
 //! keys and export also use; only the rows on screen are built. The table's top border sits on
 //! the fourth line and its column titles on the fifth, so data rows start at
 //! `OVERVIEW_FIRST_ROW` as mouse clicks expect. Cell contents are in `overview_cells.rs`.
@@ -13,8 +13,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState};
 
 use super::hints;
 use super::overview_cells::{COLUMNS, RowContext, cells};
-use crate::app::{App, hint_panel_height, overview_clusters};
-use crate::model::{ClusterSnapshot, CollectionState};
+use crate::app::{App, OverviewRow, hint_panel_height};
+use crate::model::CollectionState;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::columns::{self, Column};
 
@@ -23,24 +23,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let hint_rows = hint_panel_height(frame.area().height) as u16;
     let [table_area, hint_area] =
         Layout::vertical([Constraint::Min(2), Constraint::Length(hint_rows)]).areas(area);
-    let shown = app.mesh.shown();
-    let rows = overview_clusters(shown, app.view.filter.as_ref(), app.view.sort);
+    let rows = app.overview_rows();
     let body = table_area.height.saturating_sub(2) as usize;
     let (offset, selected) = window(app, rows.len(), body);
     let block = Block::new()
         .borders(Borders::TOP)
         .border_style(theme.border)
-        .title(Span::styled(title(app, rows.len()), theme.accent));
+        .title(Span::styled(
+            title(app, rows.len(), rows.upstream),
+            theme.accent,
+        ));
     let inner = block.inner(table_area);
     frame.render_widget(block, table_area);
     match rows.is_empty() {
         true => draw_empty(frame, inner, app, theme),
         false => {
-            let visible = &rows[offset..rows.len().min(offset + body)];
-            draw_table(frame, inner, app, visible, selected - offset, theme);
+            let visible: Vec<OverviewRow> = rows.range(offset, offset + body).collect();
+            draw_table(frame, inner, app, &visible, selected - offset, theme);
         }
     }
-    let current = rows.get(selected).copied();
+    let current = rows.get(selected);
     hints::draw(frame, hint_area, app, current, theme);
 }
 
@@ -57,15 +59,7 @@ fn window(app: &App, rows: usize, body: usize) -> (usize, usize) {
     (offset, selected)
 }
 
-fn title(app: &App, total: usize) -> String {
-    let all = app
-        .mesh
-        .shown()
-        .snapshot
-        .clusters
-        .iter()
-        .filter(|c| crate::app::is_upstream(c))
-        .count();
+fn title(app: &App, total: usize, all: usize) -> String {
     match &app.view.filter {
         Some(f) => format!(" upstream clusters · {total} of {all} match /{}/ ", f.text),
         None => format!(" upstream clusters · {total} "),
@@ -76,7 +70,7 @@ fn draw_table(
     frame: &mut Frame,
     area: Rect,
     app: &App,
-    visible: &[&ClusterSnapshot],
+    visible: &[OverviewRow],
     selected: usize,
     theme: &Theme,
 ) {
@@ -91,7 +85,7 @@ fn draw_table(
     };
     let rows: Vec<Row> = visible
         .iter()
-        .map(|c| Row::new(cells(c, &kept, &ctx)))
+        .map(|r| Row::new(cells(r, &kept, &ctx)))
         .collect();
     let table = Table::new(rows, widths)
         .header(columns::header(&specs, &kept, theme.header))

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Cell;
 
-use crate::app::{Shown, cluster_severity};
+use crate::app::{OverviewRow, Shown};
 use crate::diagnosis::Severity;
 use crate::model::{ClusterSnapshot, ConfigSummary};
 use crate::ui::theme::Theme;
@@ -77,20 +77,21 @@ pub struct RowContext<'a> {
 }
 
 /// The cells of the kept columns for one cluster.
-pub fn cells<'a>(c: &'a ClusterSnapshot, kept: &[usize], ctx: &RowContext<'_>) -> Vec<Cell<'a>> {
+pub fn cells<'a>(row: &OverviewRow<'a>, kept: &[usize], ctx: &RowContext<'_>) -> Vec<Cell<'a>> {
+    let c = row.cluster;
     let stale = !ctx.stale.is_empty() && contributors(c).any(|p| ctx.stale.contains(p));
     kept.iter()
         .map(|i| {
             let (col, spec) = &COLUMNS[*i];
-            columns::cell(spec, line(*col, c, stale, ctx))
+            columns::cell(spec, line(*col, row, stale, ctx))
         })
         .collect()
 }
 
-fn line<'a>(col: Col, c: &'a ClusterSnapshot, stale: bool, ctx: &RowContext<'_>) -> Line<'a> {
-    let t = ctx.theme;
+fn line<'a>(col: Col, row: &OverviewRow<'a>, stale: bool, ctx: &RowContext<'_>) -> Line<'a> {
+    let (t, c) = (ctx.theme, row.cluster);
     match col {
-        Col::Marker => marker(c, stale, ctx),
+        Col::Marker => marker(row.severity, stale, t),
         Col::Destination => Line::styled(c.label.as_str(), if stale { t.stale } else { t.text }),
         Col::Clients => Line::styled(c.clients.len().to_string(), t.text),
         Col::Requests => rate(c, "upstream_rq_total", t, t.text),
@@ -133,9 +134,7 @@ fn contributors(c: &ClusterSnapshot) -> Box<dyn Iterator<Item = &str> + '_> {
 }
 
 /// Severity glyph of the row's worst finding, then `~` when a client's data is stale.
-fn marker<'a>(c: &ClusterSnapshot, stale: bool, ctx: &RowContext<'_>) -> Line<'a> {
-    let t = ctx.theme;
-    let severity = cluster_severity(&ctx.shown.findings, &c.key.name);
+fn marker<'a>(severity: Option<Severity>, stale: bool, t: &Theme) -> Line<'a> {
     let glyph = match severity {
         Some(s) => Span::styled(severity_glyph(s), t.severity(s)),
         None => Span::raw(" "),

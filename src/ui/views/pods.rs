@@ -1,7 +1,8 @@
 //! The pods screen (`P`): every sidecar meshtop reads — pod phase, readiness and proxy
 //! restarts from discovery, how collecting from it goes (ok, stale, failed, forbidden, not
 //! collected) since when and why, and whether it records per-cluster stats. Rows are the shown
-//! snapshot's sources, in the order `update` counts them; only visible rows are built.
+//! snapshot's sources matching the `/` filter (`App::pod_rows`, the list `update` counts);
+//! only visible rows are built.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,8 +20,12 @@ use crate::ui::widgets::number::{NOT_COLLECTED, clock};
 
 /// Draws the pods table into `area`.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let sources = &app.mesh.shown().snapshot.sources;
-    let title = format!(" sidecars · {} ", sources.len());
+    let all = app.mesh.shown().snapshot.sources.len();
+    let sources = app.pod_rows();
+    let title = match &app.view.filter {
+        Some(f) => format!(" sidecars · {} of {all} match /{}/ ", sources.len(), f.text),
+        None => format!(" sidecars · {all} "),
+    };
     let block = Block::new()
         .borders(Borders::TOP)
         .border_style(theme.border)
@@ -28,11 +33,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if sources.is_empty() {
-        let text = "no meshed pods discovered yet (pods with an istio-proxy sidecar)";
+        let text = match &app.view.filter {
+            Some(f) => format!("no sidecar matches /{}/ (Esc clears)", f.text),
+            None => "no meshed pods discovered yet (pods with an istio-proxy sidecar)".into(),
+        };
         frame.render_widget(Line::styled(format!("  {text}"), theme.muted), inner);
         return;
     }
-    let specs = specs(sources);
+    let specs = specs(&sources);
     let kept = columns::fit(&specs, inner.width, 1);
     let body = usize::from(inner.height.saturating_sub(1)).max(1);
     let cursor = app.view.pods;
@@ -56,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// The columns; the pod column is as wide as the longest name (20–40).
-fn specs(sources: &[SourceState]) -> [Column; 9] {
+fn specs(sources: &[&SourceState]) -> [Column; 9] {
     let longest = sources.iter().map(|s| s.pod.chars().count()).max();
     let pod = longest.unwrap_or(0).clamp(20, 40) as u16;
     [

@@ -1,0 +1,145 @@
+//! TUI frame cost (DESIGN.md §6, issue 6 item 7): a 5,000-row overview built and rendered.
+//!
+//! The app is the real one: the simulated `grpc-keepalive` story read offline with the client's
+//! parsers and fed through `update` (`tests/common/sim_app.rs`), then its upstream clusters,
+//! their findings and sparkline histories are replicated to 5,000 rows. Measured, side by side:
+//!
+//! - `frame`: one frame of the overview (header, the visible table rows with their cells and
+//!   sparklines, the hint panel, the footer) into an offscreen buffer, as every tick or key
+//!   draws it — the row order is the one `update` keeps;
+//! - `order`: the 5,000 rows filtered and sorted (severity first), alone;
+//! - `new_snapshot`: a new snapshot arrived (once per tick at most): the 5,000 rows are
+//!   filtered and sorted again (severity first), then the frame is drawn;
+//! - `filter_keystroke`: one key typed into the `/` filter (the regex is compiled, 5,000 rows
+//!   are matched and sorted again), then the frame is drawn.
+//!
+//! Run: `cargo bench --bench tui`. The figures are in `docs/PERFORMANCE.md`.
+
+#[path = "../tests/common/sim_app.rs"]
+mod sim_app;
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use meshtop::app::{App, Msg, Shown, SortColumn, is_upstream, order_rows, update};
+use meshtop::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const ROWS: usize = 5_000;
+
+/// The demo app with its upstream clusters replicated to `rows` rows.
+fn app_with_rows(rows: usize, size: (u16, u16)) -> App {
+    let rig = sim_app::keepalive_rig(size);
+    let mut app = rig.app;
+    let shown = app.mesh.live.clone();
+    let templates: Vec<_> = (shown.snapshot.clusters.iter())
+        .filter(|c| is_upstream(c))
+        .cloned()
+        .collect();
+    assert!(!templates.is_empty(), "the demo has upstream clusters");
+    let mut snapshot = shown.snapshot.clone();
+    let mut findings = shown.findings.clone();
+    snapshot.clusters.retain(|c| !is_upstream(c));
+    for i in 0..rows {
+        let template = &templates[i % templates.len()];
+        let mut c = template.clone();
+        c.key.name = format!("{}-{i}", template.key.name);
+        c.label = format!("{}-{i}", template.label);
+        for f in &shown.findings {
+            if f.cluster.as_deref() == Some(template.key.name.as_str()) {
+                let mut copy = f.clone();
+                copy.cluster = Some(c.key.name.clone());
+                findings.push(copy);
+            }
+        }
+        if let Some(history) = app.mesh.history.get(&template.key.name).cloned() {
+            app.mesh.history.insert(c.key.name.clone(), history);
+        }
+        snapshot.clusters.push(c);
+    }
+    findings.retain(|f| {
+        (f.cluster.as_deref())
+            .is_none_or(|name| snapshot.clusters.iter().any(|c| c.key.name == name))
+    });
+    eprintln!(
+        "bench app: {} clusters, {} findings",
+        snapshot.clusters.len(),
+        findings.len()
+    );
+    app.mesh.live = Shown::new(snapshot, findings);
+    update(
+        &mut app,
+        Msg::Resize {
+            width: size.0,
+            height: size.1,
+        },
+    );
+    assert_eq!(app.overview_rows().len(), rows);
+    app
+}
+
+fn frame(terminal: &mut Terminal<TestBackend>, app: &App, theme: &Theme) {
+    let drawn = terminal.draw(|f| meshtop::ui::draw(f, app, theme));
+    black_box(drawn.map(|_| ()).ok());
+}
+
+fn bench_tui(c: &mut Criterion) {
+    let theme = Theme::default();
+    for size in [(120u16, 40u16), (80, 24)] {
+        let app = app_with_rows(ROWS, size);
+        let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("backend");
+        let mut group = c.benchmark_group(format!("tui_{ROWS}_rows_{}x{}", size.0, size.1));
+        group.bench_function("frame", |b| {
+            b.iter(|| frame(&mut terminal, &app, &theme));
+        });
+        group.bench_function("order", |b| {
+            b.iter(|| order_rows(&app.mesh.live, None, SortColumn::Severity));
+        });
+        // Each of these clones the 5,000-cluster app first (untimed, about a second).
+        group.sample_size(20);
+        group.bench_function("new_snapshot", |b| {
+            b.iter_batched_ref(
+                || {
+                    let mut next = app.clone();
+                    let shown = next.mesh.live.clone();
+                    next.mesh.live = Shown::new(shown.snapshot, shown.findings);
+                    next
+                },
+                |next| {
+                    update(
+                        next,
+                        Msg::Resize {
+                            width: size.0,
+                            height: size.1,
+                        },
+                    );
+                    frame(&mut terminal, next, &theme);
+                },
+                BatchSize::LargeInput,
+            );
+        });
+        let mut filtering = app.clone();
+        update(&mut filtering, key(KeyCode::Char('/')));
+        update(&mut filtering, key(KeyCode::Char('i')));
+        group.bench_function("filter_keystroke", |b| {
+            b.iter_batched_ref(
+                || filtering.clone(),
+                |next| {
+                    update(next, key(KeyCode::Char('n')));
+                    frame(&mut terminal, next, &theme);
+                },
+                BatchSize::LargeInput,
+            );
+        });
+        group.finish();
+    }
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+criterion_group!(benches, bench_tui);
+criterion_main!(benches);
