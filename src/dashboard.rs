@@ -17,6 +17,11 @@ use crate::sim::server::{ClockMode, SimServerConfig, start, write_kubeconfig};
 use crate::sim::traffic::Simulation;
 use crate::ui::theme_file::resolve_theme_from_env;
 
+/// How often the TUI reads each sidecar's `/clusters` (endpoint health and per-host counters):
+/// its JSON is most of a poll's bytes and parse time, while the cluster counters the table
+/// shows come from `/stats` every poll. Measured in docs/PERFORMANCE.md (idle CPU).
+const TUI_CLUSTERS_EVERY: Duration = Duration::from_secs(10);
+
 /// `meshtop [-n NS]`: the live dashboard.
 pub async fn run_dashboard(args: &TuiArgs) -> ExitCode {
     let client = client_options(&args.collect);
@@ -122,6 +127,7 @@ fn tui_options(
         admin_port,
         poller: PollerConfig {
             interval,
+            clusters_every: TUI_CLUSTERS_EVERY,
             ..PollerConfig::default()
         },
         window,

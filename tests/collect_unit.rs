@@ -691,6 +691,63 @@ async fn a_pod_that_stops_answering_goes_stale_and_backs_off() {
     assert!((4..=10).contains(&upgrades), "{upgrades} forwards opened");
 }
 
+#[tokio::test]
+async fn clusters_are_read_at_their_own_cadence() {
+    let fake = Fake {
+        pods: pods(&[("order-1", Forward::Ok, None)]),
+        istio_installed: true,
+        log: Mutex::default(),
+    };
+    let (fake, _dir, opts) = start(fake, TOKEN).await;
+    let (client, _) = connect(&opts).await.unwrap();
+    let pod = MeshPod {
+        name: "order-1".into(),
+        namespace: "prod".into(),
+        uid: String::new(),
+        phase: "Running".into(),
+        ready: true,
+        proxy_restarts: 0,
+        admin_port: 15000,
+    };
+    let config = PollerConfig {
+        interval: Duration::from_millis(40),
+        clusters_every: Duration::from_millis(400),
+        ..PollerConfig::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let clock = MonotonicClock::start();
+    let pollers = PollerSet::spawn(&client, &[pod], &config, clock, |p| p.name.clone(), &tx);
+    let mut with_clusters = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_000);
+    while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if let CollectorMsg::Scraped {
+            clusters, issues, ..
+        } = msg
+        {
+            assert!(issues.is_empty(), "{issues:?}");
+            with_clusters.push(clusters.is_some());
+        }
+    }
+    pollers.shutdown().await;
+    let log = fake.log.lock().unwrap();
+    let reads = |path: &str| {
+        log.admin
+            .iter()
+            .filter(|(_, u)| u.starts_with(path))
+            .count()
+    };
+    let (stats, clusters) = (reads("/stats"), reads("/clusters"));
+    // Every poll reads /stats; /clusters on the first poll, then once per 400 ms.
+    assert!(stats >= 10, "{stats} /stats reads");
+    assert!(
+        (2..=4).contains(&clusters),
+        "{clusters} /clusters reads in 1 s"
+    );
+    assert_eq!(with_clusters.len(), stats);
+    assert_eq!(with_clusters.iter().filter(|c| **c).count(), clusters);
+    assert!(with_clusters[0], "the first poll reads /clusters");
+}
+
 /// Starts the simulated cluster for `scenario` with simulated time 20× real time, and a
 /// kubeconfig for it.
 async fn start_simulation(

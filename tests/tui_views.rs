@@ -324,6 +324,26 @@ fn theme_command_completes_and_switches() {
 }
 
 #[test]
+fn the_snapshot_is_rebuilt_at_most_once_per_poll_interval() {
+    let mut rig = keepalive((120, 40));
+    let built = rig.app.mesh.live.generation();
+    // New data and a tick 1 s after the last rebuild: not yet (the interval is 2 s).
+    for msg in rig.poll(LAST_POLL_MS + 1_000) {
+        send(&mut rig.app, Msg::Collector(msg));
+    }
+    tick(&mut rig.app, LAST_POLL_MS + 1_000);
+    assert_eq!(rig.app.mesh.live.generation(), built);
+    assert!(
+        rig.app.mesh.dirty,
+        "the new data waits for the next rebuild"
+    );
+    // The next tick, a poll interval after the last rebuild, rebuilds with it.
+    tick(&mut rig.app, LAST_POLL_MS + INTERVAL_MS);
+    assert_ne!(rig.app.mesh.live.generation(), built);
+    assert!(!rig.app.mesh.dirty);
+}
+
+#[test]
 fn namespace_and_context_completion_works_like_a_shell() {
     let mut app = keepalive((120, 40)).app;
     let names = ["default", "istio-system", "payments", "prod", "prod-eu"];

@@ -89,6 +89,8 @@ pub struct MeshState {
     pub frozen_history: Option<BTreeMap<String, Vec<VecDeque<f64>>>>,
     /// New data since the last rebuild.
     pub dirty: bool,
+    /// When the live snapshot was last rebuilt.
+    pub last_rebuild: Option<Timestamp>,
     /// Whether pod keys are `namespace/name` (all namespaces).
     pub qualified: bool,
 }
@@ -107,6 +109,7 @@ impl MeshState {
             history: BTreeMap::new(),
             frozen_history: None,
             dirty: true,
+            last_rebuild: None,
             qualified,
         }
     }
@@ -195,10 +198,14 @@ impl MeshState {
     /// Rebuilds the live snapshot and findings (and the histories) when something changed.
     pub fn rebuild(&mut self, at: RebuildAt<'_>) {
         self.collection.prune(at.now);
-        if !self.dirty {
+        let recent = self
+            .last_rebuild
+            .is_some_and(|last| at.now.saturating_sub(at.min_gap) < last);
+        if !self.dirty || recent {
             return;
         }
         self.dirty = false;
+        self.last_rebuild = Some(at.now);
         let snapshot = self.build(at);
         let findings = evaluate_with(&snapshot, &self.thresholds);
         self.record_history(at);
@@ -304,6 +311,9 @@ pub struct RebuildAt<'a> {
     pub window: Duration,
     /// The span of the "now" rate for histories (about two poll intervals).
     pub recent: Duration,
+    /// Rebuild at most this often (the poll interval: a pod's data changes no faster, and
+    /// with many pods some pod reports every tick).
+    pub min_gap: Duration,
     pub context: Option<&'a str>,
     pub namespace: Option<&'a str>,
 }

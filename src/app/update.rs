@@ -109,6 +109,11 @@ fn tick(app: &mut App, now: crate::metrics::Timestamp, unix_ms: u64) {
         unix_ms,
         window: app.session.window,
         recent,
+        // A little under the interval, so a tick that comes early does not skip a round.
+        min_gap: app
+            .session
+            .interval
+            .saturating_sub(Duration::from_millis(250)),
         context: app.session.context.as_deref(),
         namespace: app.session.namespace.as_deref(),
     };

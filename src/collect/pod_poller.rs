@@ -35,6 +35,7 @@ pub(super) struct PodPoller {
     /// The forward generation `/server_info` was last read for.
     pub seen_generation: u64,
     pub next_config_dump: Option<Instant>,
+    pub next_clusters: Option<Instant>,
 }
 
 impl PodPoller {
@@ -92,8 +93,8 @@ impl PodPoller {
         }
     }
 
-    /// `/stats` (required), then `/server_info` after a reconnect, `/clusters` and, when due,
-    /// `/config_dump` (optional: their failures become issues of the `Scraped`).
+    /// `/stats` (required), then `/server_info` after a reconnect, and when due `/clusters`
+    /// and `/config_dump` (optional: their failures become issues of the `Scraped`).
     async fn poll_once(&mut self) -> Result<Vec<CollectorMsg>, PollFailure> {
         let started = Instant::now();
         let filter = AdminPath::filtered_stats(&self.config.stats_filter);
@@ -112,7 +113,13 @@ impl PodPoller {
             .map(|i| format!("/stats:{i}"))
             .collect();
         let info = self.read_server_info_if_new(&mut issues).await;
-        let (clusters, clusters_bytes) = self.read_clusters(&mut issues).await;
+        let (clusters, clusters_bytes) = match self.next_clusters {
+            Some(due) if Instant::now() < due => (None, 0),
+            _ => {
+                self.next_clusters = Some(started + self.config.clusters_every);
+                self.read_clusters(&mut issues).await
+            }
+        };
         let dump = self.read_config_dump_if_due(at, &mut issues).await;
         let scraped = CollectorMsg::Scraped {
             pod: self.pod.clone(),
@@ -157,6 +164,7 @@ impl PodPoller {
         }
         self.seen_generation = self.conn.generation();
         self.next_config_dump = None;
+        self.next_clusters = None;
         self.read_server_info()
             .await
             .map_err(|e| issues.push(e))

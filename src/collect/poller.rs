@@ -26,6 +26,10 @@ pub struct PollerConfig {
     pub interval: Duration,
     /// How often `/config_dump` is read (also after every reconnect).
     pub config_dump_every: Duration,
+    /// How often `/clusters` (endpoint health, per-host counters) is read; zero: every poll.
+    /// Its JSON is most of what a poll moves and parses; `/stats` carries the cluster
+    /// counters every poll regardless.
+    pub clusters_every: Duration,
     /// Polls in flight at once, over all pods.
     pub max_in_flight: usize,
     pub limits: AdminLimits,
@@ -35,11 +39,13 @@ pub struct PollerConfig {
 }
 
 impl Default for PollerConfig {
-    /// 2 s interval, config dump every 30 s, 32 in flight, the default filter.
+    /// 2 s interval, `/clusters` every poll, config dump every 30 s, 32 in flight, the default
+    /// filter.
     fn default() -> Self {
         PollerConfig {
             interval: Duration::from_secs(2),
             config_dump_every: Duration::from_secs(30),
+            clusters_every: Duration::ZERO,
             max_in_flight: 32,
             limits: AdminLimits::default(),
             backoff: Backoff::default(),
@@ -147,6 +153,7 @@ impl PollerSet {
             tx: self.tx.clone(),
             seen_generation: 0,
             next_config_dump: None,
+            next_clusters: None,
         };
         let handle = self.tasks.spawn(poller.run());
         self.running.insert(key.clone(), PodIdentity::of(pod));

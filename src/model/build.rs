@@ -139,19 +139,24 @@ fn cluster_snapshot(
         let ns = client_namespace(input, &clients, &key)?;
         resolve(istio, &key, &ns, &input.resolve).map(|p| summarize(&p, effective.as_ref()))
     });
+    let per_pod: Vec<PodClusterView> = match input.per_pod {
+        true => (clients.iter())
+            .map(|pod| pod_view(input, name, pod))
+            .collect(),
+        false => Vec::new(),
+    };
+    // With per-pod windows at hand the sums are theirs (each delta is computed once).
+    let counters = match input.per_pod {
+        true => sum_windows(per_pod.iter().map(|v| &v.counters)),
+        false => counters(input, name, None),
+    };
     ClusterSnapshot {
         label: key.label(),
-        counters: counters(input, name, None),
+        counters,
         gauges: gauges(input, name, &clients),
         upstream_rq_time_p99_ms: worst_quantile(input, name, &clients, "upstream_rq_time.p99"),
         endpoints: endpoints(input, name, &clients),
-        per_pod: match input.per_pod {
-            true => clients
-                .iter()
-                .map(|pod| pod_view(input, name, pod))
-                .collect(),
-            false => Vec::new(),
-        },
+        per_pod,
         config,
         effective_config: effective,
         clients,
@@ -206,6 +211,38 @@ fn counters(
     out
 }
 
+/// The start of a sum of windows.
+const NO_WINDOW: CounterWindow = CounterWindow {
+    increase: 0,
+    rate: None,
+    resets: 0,
+    pods: 0,
+};
+
+/// Per-pod windows summed as `store_counters` sums them for all pods: increases, resets and
+/// pods added, rates added over the pods that have one.
+fn sum_windows<'a>(
+    windows: impl Iterator<Item = &'a BTreeMap<String, CounterWindow>>,
+) -> BTreeMap<String, CounterWindow> {
+    let mut out: BTreeMap<String, CounterWindow> = BTreeMap::new();
+    for pod in windows {
+        for (stat, w) in pod {
+            let sum = out.entry(stat.clone()).or_insert(NO_WINDOW);
+            add_window(sum, w);
+        }
+    }
+    out
+}
+
+fn add_window(sum: &mut CounterWindow, w: &CounterWindow) {
+    sum.increase = sum.increase.saturating_add(w.increase);
+    sum.resets = sum.resets.saturating_add(w.resets);
+    sum.pods += w.pods;
+    if let Some(r) = w.rate {
+        sum.rate = Some(sum.rate.unwrap_or(0.0) + r);
+    }
+}
+
 /// The window of every counter `store` tracks for `cluster`.
 fn store_counters(
     store: &MetricsStore,
@@ -220,14 +257,22 @@ fn store_counters(
         .filter_map(|spec| {
             let stat = &*spec.name;
             let window = match pod {
-                None => store
-                    .delta_sum(cluster, stat, w, now)
-                    .map(|d| CounterWindow {
+                // One delta per pod gives both the summed increase and the summed rate (as
+                // `delta_sum` and `rate_sum` would, at half the cost).
+                None => store.pods().fold(None, |sum: Option<CounterWindow>, pod| {
+                    let Some(d) = store.delta(pod, cluster, stat, w, now) else {
+                        return sum;
+                    };
+                    let mut sum = sum.unwrap_or(NO_WINDOW);
+                    let one = CounterWindow {
                         increase: d.increase,
-                        rate: store.rate_sum(cluster, stat, w, now).map(|r| r.rate),
+                        rate: d.rate(),
                         resets: d.resets,
-                        pods: d.pods,
-                    }),
+                        pods: 1,
+                    };
+                    add_window(&mut sum, &one);
+                    Some(sum)
+                }),
                 Some(pod) => store
                     .delta(pod, cluster, stat, w, now)
                     .map(|d| CounterWindow {
