@@ -605,17 +605,21 @@ async fn admin_connection_caps_bodies_times_out_and_reopens_broken_forwards() {
     assert_eq!(log.upgrades.get("flaky-1"), Some(&3));
 }
 
-#[tokio::test]
-async fn a_pod_that_stops_answering_goes_stale_and_backs_off() {
+/// The fake API with one meshed pod whose forward behaves as `forward`, a client for it, and
+/// the pod as discovery reports it.
+async fn one_pod(
+    name: &str,
+    forward: Forward,
+) -> (Shared, tempfile::TempDir, kube::Client, MeshPod) {
     let fake = Fake {
-        pods: pods(&[("order-9", Forward::Dying, None)]),
+        pods: pods(&[(name, forward, None)]),
         istio_installed: true,
         log: Mutex::default(),
     };
-    let (fake, _dir, opts) = start(fake, TOKEN).await;
+    let (fake, dir, opts) = start(fake, TOKEN).await;
     let (client, _) = connect(&opts).await.unwrap();
     let pod = MeshPod {
-        name: "order-9".into(),
+        name: name.into(),
         namespace: "prod".into(),
         uid: String::new(),
         phase: "Running".into(),
@@ -623,6 +627,12 @@ async fn a_pod_that_stops_answering_goes_stale_and_backs_off() {
         proxy_restarts: 0,
         admin_port: 15000,
     };
+    (fake, dir, client, pod)
+}
+
+#[tokio::test]
+async fn a_pod_that_stops_answering_goes_stale_and_backs_off() {
+    let (fake, _dir, client, pod) = one_pod("order-9", Forward::Dying).await;
     let config = PollerConfig {
         interval: Duration::from_millis(50),
         backoff: Backoff {
@@ -693,22 +703,7 @@ async fn a_pod_that_stops_answering_goes_stale_and_backs_off() {
 
 #[tokio::test]
 async fn clusters_are_read_at_their_own_cadence() {
-    let fake = Fake {
-        pods: pods(&[("order-1", Forward::Ok, None)]),
-        istio_installed: true,
-        log: Mutex::default(),
-    };
-    let (fake, _dir, opts) = start(fake, TOKEN).await;
-    let (client, _) = connect(&opts).await.unwrap();
-    let pod = MeshPod {
-        name: "order-1".into(),
-        namespace: "prod".into(),
-        uid: String::new(),
-        phase: "Running".into(),
-        ready: true,
-        proxy_restarts: 0,
-        admin_port: 15000,
-    };
+    let (fake, _dir, client, pod) = one_pod("order-1", Forward::Ok).await;
     let config = PollerConfig {
         interval: Duration::from_millis(40),
         clusters_every: Duration::from_millis(400),

@@ -22,6 +22,7 @@ use meshtop::metrics::Timestamp;
 use meshtop::sim::envoy::respond_to_path;
 use meshtop::sim::scenario::SimConfig;
 use meshtop::sim::traffic::Simulation;
+use meshtop::ui::theme_file::resolve_theme;
 
 /// Wall-clock time of virtual time 0: 2025-03-14 03:10:00 UTC.
 pub const EPOCH_UNIX_MS: u64 = 1_741_921_800_000;
@@ -41,16 +42,7 @@ pub fn session() -> Session {
         namespace: Some(NAMESPACE.into()),
         interval: Duration::from_millis(INTERVAL_MS),
         window: Duration::from_secs(30),
-        themes: [
-            "default",
-            "dark",
-            "light",
-            "high-contrast",
-            "colorblind-safe",
-            "mono",
-        ]
-        .map(String::from)
-        .to_vec(),
+        themes: resolve_theme(None, None, false, None).0.names(),
         theme: 0,
         contexts: vec!["sim".into(), "staging".into()],
         namespaces: vec!["prod".into(), "payments".into()],
