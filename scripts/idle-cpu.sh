@@ -31,11 +31,12 @@ for _ in $(seq 100); do [ -s "$tmp/kubeconfig" ] && break; sleep 0.1; done
 [ -s "$tmp/kubeconfig" ] || { echo "simulator did not start"; cat "$tmp/sim.log"; exit 1; }
 
 tmux new-session -d -s "$SESSION" -x 160 -y 50 \
-    "exec $BIN --kubeconfig $tmp/kubeconfig -n prod --interval 2s"
+    "exec $(printf %q "$BIN") --kubeconfig $(printf %q "$tmp/kubeconfig") -n prod --interval 2s"
 sleep 2
 # The pane's process is meshtop itself (`exec`); the tmux server's own command line also
 # names the binary, so pgrep would find the wrong process.
-TUI=$(tmux display-message -p -t "$SESSION" '#{pane_pid}')
+TUI=$(tmux display-message -p -t "$SESSION" '#{pane_pid}' 2>/dev/null || true)
+[ -n "$TUI" ] || { echo "meshtop exited at start"; exit 1; }
 grep -q meshtop "/proc/$TUI/cmdline" || { echo "pane $TUI is not meshtop"; exit 1; }
 [ -n "$TUI" ] || { echo "meshtop did not start"; exit 1; }
 

@@ -127,7 +127,8 @@ fn tui_options(
         admin_port,
         poller: PollerConfig {
             interval,
-            clusters_every: TUI_CLUSTERS_EVERY,
+            // At least three reads per window, so host counters have a window too.
+            clusters_every: TUI_CLUSTERS_EVERY.min(window / 3),
             ..PollerConfig::default()
         },
         window,

@@ -341,6 +341,13 @@ fn the_snapshot_is_rebuilt_at_most_once_per_poll_interval() {
     tick(&mut rig.app, LAST_POLL_MS + INTERVAL_MS);
     assert_ne!(rig.app.mesh.live.generation(), built);
     assert!(!rig.app.mesh.dirty);
+    // Before any scrape is shown there is no gap: the first data appears on the next tick.
+    let mut rig = Rig::new("grpc-keepalive", (120, 40));
+    tick(&mut rig.app, 1_000);
+    let empty = rig.app.mesh.live.generation();
+    rig.poll_all(1_500);
+    assert_ne!(rig.app.mesh.live.generation(), empty);
+    assert!(!rig.app.overview_rows().is_empty());
 }
 
 #[test]

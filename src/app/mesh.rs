@@ -205,8 +205,16 @@ impl MeshState {
             return;
         }
         self.dirty = false;
-        self.last_rebuild = Some(at.now);
         let snapshot = self.build(at);
+        // The gap starts once a scrape is shown: until then (start, `:ns`, `:ctx`) every
+        // tick with news rebuilds, so the first data appears at once.
+        let scraped = (snapshot.sources.iter()).any(|s| {
+            matches!(
+                s.state,
+                CollectionState::Ok { .. } | CollectionState::Stale { .. }
+            )
+        });
+        self.last_rebuild = scraped.then_some(at.now);
         let findings = evaluate_with(&snapshot, &self.thresholds);
         self.record_history(at);
         self.live = Shown::new(snapshot, findings);

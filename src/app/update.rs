@@ -62,6 +62,8 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             let qualified = namespace.is_none();
             app.mesh = super::MeshState::new(app.mesh.thresholds.clone(), qualified);
             app.session.context = context;
+            app.session.namespaces = namespace.iter().cloned().collect();
+            app.session.namespaces_error = None;
             app.session.namespace = namespace;
             app.view.overview = Default::default();
             app.view.pods = Default::default();
