@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 mod common;
 
 use common::sim_app::*;
-use meshtop::app::{App, Focus, Input, Msg};
+use meshtop::app::{App, Effect, Focus, Input, Msg, update};
 use meshtop::collect::CollectorMsg;
 use meshtop::metrics::Timestamp;
 use meshtop::model::CollectionState;
@@ -348,6 +348,35 @@ fn the_snapshot_is_rebuilt_at_most_once_per_poll_interval() {
     rig.poll_all(1_500);
     assert_ne!(rig.app.mesh.live.generation(), empty);
     assert!(!rig.app.overview_rows().is_empty());
+}
+
+#[test]
+fn ns_and_ctx_switch_only_once_connected() {
+    let mut app = keepalive((120, 40)).app;
+    keys(&mut app, ":ns payments");
+    let effects = update(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert_eq!(effects, [Effect::SwitchNamespace("payments".into())]);
+    // Still collecting from prod until connected; a failure leaves it so.
+    assert_eq!(app.session.namespace.as_deref(), Some("prod"));
+    send(
+        &mut app,
+        Msg::ConnectFailed("cannot reach the API server".into()),
+    );
+    assert_eq!(app.session.namespace.as_deref(), Some("prod"));
+    assert!(app.status.error);
+    send(
+        &mut app,
+        Msg::Connected {
+            context: Some("sim".into()),
+            namespace: Some("payments".into()),
+        },
+    );
+    assert_eq!(app.session.namespace.as_deref(), Some("payments"));
+    assert_eq!(app.session.namespaces, ["payments"]);
+    assert!(app.overview_rows().is_empty(), "collection starts over");
 }
 
 #[test]

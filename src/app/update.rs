@@ -285,13 +285,13 @@ fn command(app: &mut App, text: &str) -> Vec<Effect> {
         ("q" | "quit", _) => act(app, Action::Quit),
         ("pods" | "po", _) => act(app, Action::ShowPods),
         ("help", _) => act(app, Action::ShowHelp),
+        // The session changes on `Msg::Connected`: until then (and if connecting fails) the
+        // header names what is still being collected.
         ("ns" | "namespace", ns) if !ns.is_empty() => {
-            app.session.namespace = Some(ns.to_string());
             set_status(app, format!("switching to namespace {ns}"), false);
             vec![Effect::SwitchNamespace(ns.to_string())]
         }
         ("ctx" | "context", ctx) if !ctx.is_empty() => {
-            app.session.context = Some(ctx.to_string());
             set_status(app, format!("switching to context {ctx}"), false);
             vec![Effect::SwitchContext(ctx.to_string())]
         }
