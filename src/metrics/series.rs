@@ -30,6 +30,21 @@ pub(crate) struct Sample {
 #[derive(Debug, Clone)]
 pub(crate) struct ClusterSeries {
     rows: ChunkedRing<u64>,
+    /// Per column, the sequence number of the newest row with a present value ([`NONE`]:
+    /// none yet), so the newest value is found without scanning back over absent rows.
+    last_present: Vec<u64>,
+}
+
+/// No present value in a column.
+const NONE: u64 = u64::MAX;
+
+impl ClusterSeries {
+    fn new(width: usize, seq: u64) -> Self {
+        ClusterSeries {
+            rows: ChunkedRing::new(width, seq),
+            last_present: vec![NONE; width],
+        }
+    }
 }
 
 /// Everything kept for one pod.
@@ -81,19 +96,27 @@ impl PodSeries {
     pub(crate) fn record(&mut self, name: &str, seq: u64, row: &[u64]) {
         let oldest = self.scrapes.start_seq();
         if !self.clusters.contains_key(name) {
-            let rows = ChunkedRing::new(row.len(), seq);
-            self.clusters.insert(name.into(), ClusterSeries { rows });
+            let series = ClusterSeries::new(row.len(), seq);
+            self.clusters.insert(name.into(), series);
         }
         let Some(series) = self.clusters.get_mut(name) else {
             return;
         };
         if series.rows.end_seq() < oldest || series.rows.end_seq() > seq {
-            series.rows = ChunkedRing::new(row.len(), seq);
+            *series = ClusterSeries::new(row.len(), seq);
         }
         while series.rows.end_seq() < seq {
             series.rows.push_row(&[], ABSENT);
         }
         series.rows.push_row(row, ABSENT);
+        if series.last_present.len() < row.len() {
+            series.last_present.resize(row.len(), NONE);
+        }
+        for (last, bits) in series.last_present.iter_mut().zip(row) {
+            if *bits != ABSENT {
+                *last = seq;
+            }
+        }
     }
 
     /// Drops scrapes before `cutoff` and the cluster rows aligned with them; forgets clusters
@@ -135,9 +158,12 @@ impl PodSeries {
     /// The newest present sample of column `column` of cluster `name`.
     pub(crate) fn last_sample(&self, name: &str, column: usize) -> Option<Sample> {
         let series = self.clusters.get(name)?;
-        (series.rows.start_seq()..series.rows.end_seq())
-            .rev()
-            .find_map(|seq| self.sample_at(series, column, seq))
+        let seq = *series.last_present.get(column)?;
+        // Rows before `start_seq` were pruned; no later row has a value (`seq` is the newest).
+        if seq == NONE || seq < series.rows.start_seq() {
+            return None;
+        }
+        self.sample_at(series, column, seq)
     }
 
     fn sample_at(&self, series: &ClusterSeries, column: usize, seq: u64) -> Option<Sample> {
@@ -158,7 +184,7 @@ impl PodSeries {
         let clusters: usize = self
             .clusters
             .iter()
-            .map(|(name, c)| name.len() + c.rows.heap_bytes())
+            .map(|(name, c)| name.len() + c.rows.heap_bytes() + c.last_present.capacity() * 8)
             .sum();
         self.scrapes.heap_bytes() + map + clusters
     }
@@ -212,6 +238,30 @@ mod tests {
         assert_eq!(p.samples("nope", 0, t(0), t(6)).count(), 0);
         assert_eq!(p.last_sample("c", 0).unwrap().bits, 60);
         assert_eq!(p.slots(), 8);
+    }
+
+    #[test]
+    fn the_newest_value_skips_absent_rows_and_forgets_pruned_ones() {
+        let mut p = PodSeries::new();
+        let seq = p.begin_scrape(t(0), None).unwrap();
+        p.record("c", seq, &[5, 7]);
+        let seq = p.begin_scrape(t(2), None).unwrap();
+        p.record("c", seq, &[6, ABSENT]);
+        assert_eq!(p.last_sample("c", 0).unwrap().bits, 6);
+        let newest = p.last_sample("c", 1).unwrap();
+        assert_eq!(
+            (newest.bits, newest.meta.at),
+            (7, t(0)),
+            "absent now: the older value"
+        );
+        assert!(p.prune(t(1)));
+        assert_eq!(p.last_sample("c", 1), None, "its row was pruned");
+        assert_eq!(p.last_sample("c", 0).unwrap().bits, 6);
+        assert_eq!(p.last_sample("c", 2), None, "no such column");
+        let seq = p.begin_scrape(t(4), None).unwrap();
+        p.record("c", seq, &[ABSENT, 9]);
+        assert_eq!(p.last_sample("c", 0).unwrap().bits, 6);
+        assert_eq!(p.last_sample("c", 1).unwrap().bits, 9);
     }
 
     #[test]
