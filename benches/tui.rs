@@ -8,7 +8,7 @@
 //!   sparklines, the hint panel, the footer) into an offscreen buffer, as every tick or key
 //!   draws it — the row order is the one `update` keeps;
 //! - `order`: the 5,000 rows filtered and sorted (severity first), alone;
-//! - `new_snapshot`: a new snapshot arrived (once per tick at most): the 5,000 rows are
+//! - `new_snapshot`: a new snapshot arrived (once per poll interval at most): the 5,000 rows are
 //!   filtered and sorted again (severity first), then the frame is drawn;
 //! - `filter_keystroke`: one key typed into the `/` filter (the regex is compiled, 5,000 rows
 //!   are matched and sorted again), then the frame is drawn.

@@ -109,6 +109,35 @@ fn pods_screens() {
 }
 
 #[test]
+fn the_pods_screen_filters_by_pod_name_and_offers_no_enter() {
+    let mut app = keepalive((120, 40)).app;
+    key(&mut app, KeyCode::Char('P'));
+    let all = app.mesh.shown().snapshot.sources.len();
+    keys(&mut app, "/inventory");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app);
+    let shown: Vec<&str> = (screen.lines())
+        .filter(|l| l.contains("-svc-") || l.contains("frontend-"))
+        .collect();
+    assert!(!shown.is_empty(), "{screen}");
+    assert!(
+        shown.iter().all(|l| l.contains("inventory-svc")),
+        "{screen}"
+    );
+    let title = format!("sidecars · {} of {all} match /inventory/", shown.len());
+    assert!(screen.contains(&title), "{screen}");
+    assert!(!footer(&screen).contains("Enter"), "{screen}");
+    // `/` again edits the kept filter.
+    keys(&mut app, "/zzz");
+    key(&mut app, KeyCode::Enter);
+    let screen = render(&app);
+    assert!(
+        screen.contains("no sidecar matches /inventoryzzz/ (Esc clears)"),
+        "{screen}"
+    );
+}
+
+#[test]
 fn help_screens() {
     at_sizes("help", |app| key(app, KeyCode::Char('?')));
 }

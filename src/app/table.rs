@@ -43,7 +43,7 @@ pub fn is_upstream(c: &ClusterSnapshot) -> bool {
 }
 
 /// What an order was computed for: the shown snapshot, the filter and the sort.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct OrderKey {
     generation: u64,
     filter: Option<String>,
@@ -57,6 +57,14 @@ impl OrderKey {
             filter: view.filter.as_ref().map(|f| f.text.clone()),
             sort: view.sort,
         }
+    }
+
+    /// Whether this order is still the one for `shown` and `view` (no allocation: checked on
+    /// every message and frame).
+    fn fits(&self, shown: &Shown, view: &ViewState) -> bool {
+        self.generation == shown.generation()
+            && self.sort == view.sort
+            && self.filter.as_deref() == view.filter.as_ref().map(|f| f.text.as_str())
     }
 }
 
@@ -85,13 +93,12 @@ pub struct OverviewRow<'a> {
 impl RowOrder {
     /// Recomputes the order if the snapshot, filter or sort changed since the last time.
     pub fn refresh(&mut self, shown: &Shown, view: &ViewState) {
-        let key = OrderKey::of(shown, view);
-        if self.key.as_ref() == Some(&key) {
+        if self.key.as_ref().is_some_and(|k| k.fits(shown, view)) {
             return;
         }
         let (rows, upstream) = order_rows(shown, view.filter.as_ref(), view.sort);
         *self = RowOrder {
-            key: Some(key),
+            key: Some(OrderKey::of(shown, view)),
             rows,
             upstream,
         };
@@ -155,7 +162,7 @@ impl App {
     pub fn overview_rows(&self) -> OverviewRows<'_> {
         let shown = self.mesh.shown();
         let clusters = shown.snapshot.clusters.as_slice();
-        if self.rows.key.as_ref() == Some(&OrderKey::of(shown, &self.view)) {
+        if (self.rows.key.as_ref()).is_some_and(|k| k.fits(shown, &self.view)) {
             return OverviewRows {
                 clusters,
                 rows: Cow::Borrowed(&self.rows.rows),
@@ -169,9 +176,7 @@ impl App {
             upstream,
         }
     }
-}
 
-impl App {
     /// The pods screen's rows: the shown snapshot's sources whose pod name or state word
     /// (`stale`, `forbidden`, …) matches the `/` filter.
     pub fn pod_rows(&self) -> Vec<&SourceState> {

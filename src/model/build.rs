@@ -211,36 +211,27 @@ fn counters(
     out
 }
 
-/// The start of a sum of windows.
-const NO_WINDOW: CounterWindow = CounterWindow {
-    increase: 0,
-    rate: None,
-    resets: 0,
-    pods: 0,
-};
-
-/// Per-pod windows summed as `store_counters` sums them for all pods: increases, resets and
-/// pods added, rates added over the pods that have one.
+/// Per-pod windows summed as `delta_sum` and `rate_sum` sum them over all pods: increases,
+/// resets and pods added, rates added over the pods that have one.
 fn sum_windows<'a>(
     windows: impl Iterator<Item = &'a BTreeMap<String, CounterWindow>>,
 ) -> BTreeMap<String, CounterWindow> {
     let mut out: BTreeMap<String, CounterWindow> = BTreeMap::new();
-    for pod in windows {
-        for (stat, w) in pod {
-            let sum = out.entry(stat.clone()).or_insert(NO_WINDOW);
-            add_window(sum, w);
+    for (stat, w) in windows.flatten() {
+        let sum = out.entry(stat.clone()).or_insert(CounterWindow {
+            increase: 0,
+            rate: None,
+            resets: 0,
+            pods: 0,
+        });
+        sum.increase = sum.increase.saturating_add(w.increase);
+        sum.resets = sum.resets.saturating_add(w.resets);
+        sum.pods += w.pods;
+        if let Some(r) = w.rate {
+            sum.rate = Some(sum.rate.unwrap_or(0.0) + r);
         }
     }
     out
-}
-
-fn add_window(sum: &mut CounterWindow, w: &CounterWindow) {
-    sum.increase = sum.increase.saturating_add(w.increase);
-    sum.resets = sum.resets.saturating_add(w.resets);
-    sum.pods += w.pods;
-    if let Some(r) = w.rate {
-        sum.rate = Some(sum.rate.unwrap_or(0.0) + r);
-    }
 }
 
 /// The window of every counter `store` tracks for `cluster`.
@@ -257,22 +248,14 @@ fn store_counters(
         .filter_map(|spec| {
             let stat = &*spec.name;
             let window = match pod {
-                // One delta per pod gives both the summed increase and the summed rate (as
-                // `delta_sum` and `rate_sum` would, at half the cost).
-                None => store.pods().fold(None, |sum: Option<CounterWindow>, pod| {
-                    let Some(d) = store.delta(pod, cluster, stat, w, now) else {
-                        return sum;
-                    };
-                    let mut sum = sum.unwrap_or(NO_WINDOW);
-                    let one = CounterWindow {
+                None => store
+                    .delta_sum(cluster, stat, w, now)
+                    .map(|d| CounterWindow {
                         increase: d.increase,
-                        rate: d.rate(),
+                        rate: store.rate_sum(cluster, stat, w, now).map(|r| r.rate),
                         resets: d.resets,
-                        pods: 1,
-                    };
-                    add_window(&mut sum, &one);
-                    Some(sum)
-                }),
+                        pods: d.pods,
+                    }),
                 Some(pod) => store
                     .delta(pod, cluster, stat, w, now)
                     .map(|d| CounterWindow {
