@@ -1,6 +1,8 @@
 //! `/stats` parsing throughput: our text parser (fresh and steady-state re-parse) against
 //! `prometheus-parse` on the same data in Prometheus format, in one run so the ratio is fair.
 //!
+//! Also `/clusters?format=json` parsing against building a `serde_json::Value` tree.
+//!
 //! Inputs: a generated Istio-style 1,000-cluster payload (~10 MB) and, when `MESHTOP_FIXTURES`
 //! is set, the real 3.1 MB Emissary capture. Run: `cargo bench --bench parse`.
 
@@ -8,7 +10,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshtop::envoy::StatsSet;
+use meshtop::envoy::clusters::parse_clusters_json;
 use meshtop::envoy::stats_text::{parse_stats_text, parse_stats_text_into};
+use meshtop::sim::envoy::respond_to_path;
+use meshtop::sim::scenario::SimConfig;
+use meshtop::sim::traffic::Simulation;
 
 /// Stat suffixes of one outbound cluster as an Istio sidecar with full stats prints them
 /// (counters and gauges; histograms are added separately).
@@ -258,5 +264,59 @@ fn bench_emissary(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_generated, bench_emissary);
+/// `/clusters?format=json` parsing: meshtop's parser (validated once, split into borrowed raw
+/// objects, each read into typed structs) against building serde_json's generic `Value` tree
+/// of the same document — the first step of the parser it replaced, and a lower bound of its
+/// cost. Inputs: one sidecar's answer in the simulated `grpc-keepalive` mesh at 50 and 200
+/// pods (every sidecar lists every endpoint), and the real Istio 1.2 capture when
+/// `MESHTOP_FIXTURES` is set.
+fn bench_clusters(c: &mut Criterion) {
+    let mut inputs: Vec<(String, String)> = [50, 200]
+        .into_iter()
+        .map(|pods| (format!("sim_{pods}_pods"), sim_clusters_json(pods)))
+        .collect();
+    match std::env::var_os("MESHTOP_FIXTURES") {
+        Some(dir) => {
+            let path = std::path::Path::new(&dir)
+                .join("envoy-config/istio-1.2-istioctl-testdata-clusters.json");
+            match std::fs::read_to_string(&path) {
+                Ok(text) => inputs.push(("istio_1_2_real".into(), text)),
+                Err(e) => println!("skipped: cannot read {}: {e}", path.display()),
+            }
+        }
+        None => println!("skipped: MESHTOP_FIXTURES not set (real /clusters capture)"),
+    }
+    for (name, text) in &inputs {
+        let dump = parse_clusters_json(text).expect("the capture parses");
+        assert!(dump.issues.is_empty(), "{name}: {:?}", dump.issues);
+        let mut group = c.benchmark_group(format!("clusters_json_{name}"));
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function("meshtop", |b| {
+            b.iter(|| parse_clusters_json(black_box(text)).map(|d| d.clusters.len()))
+        });
+        group.bench_function("serde_json_value_tree", |b| {
+            b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(text)).is_ok())
+        });
+        group.finish();
+    }
+}
+
+/// The `/clusters?format=json` answer of the first sidecar of a simulated mesh of `pods`.
+fn sim_clusters_json(pods: usize) -> String {
+    let cfg = SimConfig {
+        scenario: "grpc-keepalive".parse().expect("a scenario"),
+        pods: Some(pods),
+        ..SimConfig::default()
+    };
+    let mut sim = Simulation::new(&cfg);
+    sim.advance_to(60_000);
+    let pod = (sim.world().served_pods())
+        .find(|p| p.meshed)
+        .map(|p| (p.namespace.clone(), p.name.clone()))
+        .expect("a meshed pod");
+    let state = sim.proxy(&pod.0, &pod.1).expect("its proxy");
+    respond_to_path(&state, "/clusters?format=json").body
+}
+
+criterion_group!(benches, bench_clusters, bench_generated, bench_emissary);
 criterion_main!(benches);

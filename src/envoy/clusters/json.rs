@@ -6,7 +6,10 @@
 //! Each cluster, threshold and host object is read on its own, so one damaged object becomes a
 //! [`LineIssue`] at the line of its cluster's name instead of failing the whole capture.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
@@ -21,30 +24,67 @@ use crate::envoy::{LineIssue, ParseError};
 /// Invalid JSON is a fatal error with its line and column; so is valid JSON that is not a
 /// `/clusters` document (no `cluster_statuses`). `{}` is what Envoy prints when it has no
 /// clusters at all, and gives an empty dump.
+///
+/// No `serde_json::Value` tree is built: a well-formed document is read into typed structs in
+/// one pass; when that fails, the document is split into borrowed raw objects and each
+/// cluster, threshold and host is read from its own slice, so the damage is reported where it
+/// is and the rest kept.
 pub fn parse_clusters_json(input: &str) -> Result<ClustersDump, ParseError> {
     if input.trim().is_empty() {
         return Err(ParseError::Empty("/clusters?format=json capture"));
     }
-    let doc: Value = serde_json::from_str(input).map_err(|e| ParseError::from_json(&e))?;
-    let statuses = cluster_statuses(doc)?;
+    match parse_typed(input) {
+        Some(dump) => Ok(dump),
+        None => parse_isolated(input),
+    }
+}
+
+/// A well-formed document in one typed pass; `None` when any object does not fit the types.
+fn parse_typed(input: &str) -> Option<ClustersDump> {
+    let doc = serde_json::from_str::<JsonClusters<TypedCluster>>(input).ok()?;
+    let mut dump = ClustersDump::empty(ClustersFormat::Json);
+    let mut locator = LineLocator::new(input);
+    for cluster in doc.cluster_statuses {
+        let line = locator.line_of(Some(&cluster.name));
+        let mut report = |message: String| dump.issues.push(LineIssue { line, message });
+        let status = cluster_from_json(cluster, Ok, Ok, &mut report);
+        dump.clusters.push(status);
+    }
+    Some(dump)
+}
+
+/// Each cluster, threshold and host read from its own slice, so that one damaged object
+/// costs only itself.
+fn parse_isolated(input: &str) -> Result<ClustersDump, ParseError> {
+    let statuses = cluster_statuses(input)?;
     let mut dump = ClustersDump::empty(ClustersFormat::Json);
     let mut locator = LineLocator::new(input);
     for (index, raw) in statuses.into_iter().enumerate() {
-        let line = locator.line_of(raw.get("name").and_then(Value::as_str));
-        let mut report = |message: String| dump.issues.push(LineIssue { line, message });
-        match serde_json::from_value::<JsonCluster>(raw) {
+        match serde_json::from_str::<RawCluster<'_>>(raw.get()) {
             Ok(cluster) => {
-                let status = cluster_from_json(cluster, &mut report);
+                let line = locator.line_of(Some(&cluster.name));
+                let mut report = |message: String| dump.issues.push(LineIssue { line, message });
+                let status = cluster_from_json(cluster, from_raw, from_raw, &mut report);
                 dump.clusters.push(status);
             }
-            Err(e) => report(format!("cluster_statuses[{index}] skipped: {e}")),
+            Err(e) => {
+                let name = serde_json::from_str::<JsonName>(raw.get()).ok();
+                let line = locator.line_of(name.as_ref().and_then(|n| n.name.as_deref()));
+                let message = format!("cluster_statuses[{index}] skipped: {}", message(&e));
+                dump.issues.push(LineIssue { line, message });
+            }
         }
     }
     Ok(dump)
 }
 
-/// Takes the `cluster_statuses` array out of the document, or says why this is not one.
-fn cluster_statuses(doc: Value) -> Result<Vec<Value>, ParseError> {
+/// Reads a typed object from its raw slice.
+fn from_raw<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, String> {
+    serde_json::from_str(raw.get()).map_err(|e| message(&e))
+}
+
+/// The `cluster_statuses` array's items, or why this is not a `/clusters` document.
+fn cluster_statuses(input: &str) -> Result<Vec<&RawValue>, ParseError> {
     let not_clusters = |what: String| {
         ParseError::syntax(
             1,
@@ -52,21 +92,24 @@ fn cluster_statuses(doc: Value) -> Result<Vec<Value>, ParseError> {
             format!("not a /clusters?format=json document: {what}"),
         )
     };
-    let Value::Object(mut top) = doc else {
+    // Validates the whole document (errors carry line and column) without building it.
+    let doc: &RawValue = serde_json::from_str(input).map_err(|e| ParseError::from_json(&e))?;
+    let Ok(mut top) = serde_json::from_str::<BTreeMap<String, &RawValue>>(doc.get()) else {
         return Err(not_clusters(format!(
             "the top level is {}",
-            json_type_name(&doc)
+            raw_type_name(doc)
         )));
     };
     let list = top
         .remove("cluster_statuses")
         .or_else(|| top.remove("clusterStatuses"));
     match list {
-        Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(not_clusters(format!(
-            "\"cluster_statuses\" is {}, expected an array",
-            json_type_name(&other)
-        ))),
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| {
+            not_clusters(format!(
+                "\"cluster_statuses\" is {}, expected an array",
+                raw_type_name(raw)
+            ))
+        }),
         None if top.is_empty() => Ok(Vec::new()),
         None => {
             let keys: Vec<&str> = top.keys().map(String::as_str).take(5).collect();
@@ -77,8 +120,38 @@ fn cluster_statuses(doc: Value) -> Result<Vec<Value>, ParseError> {
     }
 }
 
+/// The JSON type of a (valid) raw value, for messages.
+fn raw_type_name(raw: &RawValue) -> &'static str {
+    serde_json::from_str::<Value>(raw.get()).map_or("not JSON", |v| json_type_name(&v))
+}
+
+/// A serde error without the position serde adds (`at line 1 column 40`): errors here are
+/// about one object read from its own slice, so that position would not be the document's.
+fn message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) if e.line() > 0 => message.to_string(),
+        _ => text,
+    }
+}
+
+/// Just the name of a cluster that failed to parse, to place its issue.
 #[derive(Deserialize)]
-struct JsonCluster {
+struct JsonName {
+    name: Option<String>,
+}
+
+/// The document: its clusters, typed (`TypedCluster`) or raw.
+#[derive(Deserialize)]
+struct JsonClusters<C> {
+    #[serde(alias = "clusterStatuses")]
+    cluster_statuses: Vec<C>,
+}
+
+/// A cluster with its circuit-breaker thresholds `T` and hosts `H` typed or left raw.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>, H: Deserialize<'de>"))]
+struct JsonCluster<T, H> {
     name: String,
     #[serde(default, alias = "addedViaApi")]
     added_via_api: bool,
@@ -86,11 +159,14 @@ struct JsonCluster {
     success_rate_ejection_threshold: Option<JsonPercent>,
     #[serde(default, alias = "localOriginSuccessRateEjectionThreshold")]
     local_origin_success_rate_ejection_threshold: Option<JsonPercent>,
-    #[serde(default, alias = "circuitBreakers")]
-    circuit_breakers: Option<JsonCircuitBreakers>,
-    #[serde(default, alias = "hostStatuses")]
-    host_statuses: Vec<Value>,
+    #[serde(default = "Option::default", alias = "circuitBreakers")]
+    circuit_breakers: Option<JsonCircuitBreakers<T>>,
+    #[serde(default = "Vec::new", alias = "hostStatuses")]
+    host_statuses: Vec<H>,
 }
+
+type TypedCluster = JsonCluster<JsonThreshold, JsonHost>;
+type RawCluster<'a> = JsonCluster<&'a RawValue, &'a RawValue>;
 
 /// `envoy.type.v3.Percent`: `{"value": 99.5}`.
 #[derive(Deserialize)]
@@ -100,9 +176,10 @@ struct JsonPercent {
 }
 
 #[derive(Deserialize)]
-struct JsonCircuitBreakers {
-    #[serde(default)]
-    thresholds: Vec<Value>,
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct JsonCircuitBreakers<T> {
+    #[serde(default = "Vec::new")]
+    thresholds: Vec<T>,
 }
 
 #[derive(Deserialize)]
@@ -190,7 +267,13 @@ struct JsonInternalAddress {
     endpoint_id: String,
 }
 
-fn cluster_from_json(cluster: JsonCluster, report: &mut dyn FnMut(String)) -> ClusterStatus {
+/// The cluster's status; `threshold` and `host` read its items (typed already, or raw).
+fn cluster_from_json<T, H>(
+    cluster: JsonCluster<T, H>,
+    threshold: impl Fn(T) -> Result<JsonThreshold, String>,
+    host: impl Fn(H) -> Result<JsonHost, String>,
+    report: &mut dyn FnMut(String),
+) -> ClusterStatus {
     let mut status = ClusterStatus::new(&cluster.name);
     let name = &cluster.name;
     status.added_via_api = Some(cluster.added_via_api);
@@ -205,7 +288,7 @@ fn cluster_from_json(cluster: JsonCluster, report: &mut dyn FnMut(String)) -> Cl
         .map(|c| c.thresholds)
         .unwrap_or_default();
     for (index, raw) in thresholds.into_iter().enumerate() {
-        match threshold_from_json(raw) {
+        match threshold(raw).and_then(threshold_from_json) {
             Ok(t) => status.thresholds.push(t),
             Err(e) => report(format!(
                 "cluster {name:?}: circuit_breakers.thresholds[{index}] skipped: {e}"
@@ -215,7 +298,7 @@ fn cluster_from_json(cluster: JsonCluster, report: &mut dyn FnMut(String)) -> Cl
     for (index, raw) in cluster.host_statuses.into_iter().enumerate() {
         let mut host_report =
             |e: String| report(format!("cluster {name:?}: host_statuses[{index}]: {e}"));
-        match host_from_json(raw, &mut host_report) {
+        match host(raw).and_then(|h| host_from_json(h, &mut host_report)) {
             Ok(host) => status.hosts.push(host),
             Err(e) => host_report(format!("skipped: {e}")),
         }
@@ -223,8 +306,7 @@ fn cluster_from_json(cluster: JsonCluster, report: &mut dyn FnMut(String)) -> Cl
     status
 }
 
-fn threshold_from_json(raw: Value) -> Result<CircuitThresholds, String> {
-    let t: JsonThreshold = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+fn threshold_from_json(t: JsonThreshold) -> Result<CircuitThresholds, String> {
     let priority = match &t.priority {
         None => RoutingPriority::Default,
         Some(Value::String(p)) if p == "DEFAULT" => RoutingPriority::Default,
@@ -244,8 +326,7 @@ fn threshold_from_json(raw: Value) -> Result<CircuitThresholds, String> {
 }
 
 /// One host. A stat with a bad value is reported and skipped; the rest of the host is kept.
-fn host_from_json(raw: Value, report: &mut dyn FnMut(String)) -> Result<HostStatus, String> {
-    let h: JsonHost = serde_json::from_value(raw).map_err(|e| e.to_string())?;
+fn host_from_json(h: JsonHost, report: &mut dyn FnMut(String)) -> Result<HostStatus, String> {
     let address = h.address.ok_or("no address")?;
     let mut host = HostStatus::new(&address_text(address)?);
     for stat in h.stats {
@@ -411,6 +492,30 @@ impl<'a> LineLocator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_pass_reading_equals_the_object_by_object_one() {
+        let camel = SNAKE
+            .replace("cluster_statuses", "clusterStatuses")
+            .replace("host_statuses", "hostStatuses");
+        for doc in [SNAKE, camel.as_str()] {
+            let typed = parse_typed(doc).expect("well-formed: one pass");
+            assert!(
+                !typed.clusters.is_empty() && typed.clusters.iter().any(|c| !c.hosts.is_empty())
+            );
+            assert_eq!(typed, parse_isolated(doc).unwrap());
+        }
+        let damaged = SNAKE.replacen("\"host_statuses\": [", "\"host_statuses\": [7, ", 1);
+        assert_eq!(
+            parse_typed(&damaged),
+            None,
+            "a damaged host: object by object"
+        );
+        let dump = parse_clusters_json(&damaged).unwrap();
+        assert_eq!(dump.issues.len(), 1, "{:?}", dump.issues);
+        assert!(dump.issues[0].message.contains("host_statuses[0]: skipped"));
+        assert_eq!(dump.clusters, parse_typed(SNAKE).unwrap().clusters);
+    }
 
     const SNAKE: &str = r#"{
  "cluster_statuses": [
