@@ -19,9 +19,12 @@
 mod sim_app;
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use meshtop::app::{App, Msg, Shown, SortColumn, is_upstream, order_rows, update};
+use meshtop::app::{App, Msg, RebuildAt, Shown, SortColumn, is_upstream, order_rows, update};
+use meshtop::collect::CollectorMsg;
+use meshtop::metrics::Timestamp;
 use meshtop::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -141,5 +144,83 @@ fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-criterion_group!(benches, bench_tui);
+/// The app thread's work per poll interval at the idle-CPU target (issue 6 item 7: 50
+/// sidecars every 2 s): the sidecars' polls applied (`/clusters` on one poll in five, as the
+/// TUI reads it every 10 s), then the tick that rebuilds snapshot, findings and histories,
+/// then one frame. The store holds 32 s of polls, as in the running TUI with a 30 s window.
+fn bench_idle(c: &mut Criterion) {
+    const PODS: usize = 50;
+    let size = (160u16, 50u16);
+    let mut rig = sim_app::Rig::with_pods("grpc-keepalive", Some(PODS), size);
+    rig.poll_all(sim_app::INTERVAL_MS);
+    let steps = (56_000..=sim_app::LAST_POLL_MS).step_by(sim_app::INTERVAL_MS as usize);
+    for t in steps {
+        rig.poll_all(t);
+    }
+    let next = sim_app::LAST_POLL_MS + sim_app::INTERVAL_MS;
+    let mut polls = rig.poll(next);
+    let mut scraped = 0;
+    for msg in &mut polls {
+        if let CollectorMsg::Scraped { clusters, .. } = msg {
+            if scraped % 5 != 0 {
+                *clusters = None;
+            }
+            scraped += 1;
+        }
+    }
+    assert_eq!(scraped, PODS, "one poll per sidecar");
+    let applied = {
+        let mut app = rig.app.clone();
+        for msg in polls.clone() {
+            update(&mut app, Msg::Collector(msg));
+        }
+        app
+    };
+    let theme = Theme::default();
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("backend");
+    let mut group = c.benchmark_group(format!("idle_{PODS}_sidecars"));
+    group.bench_function("apply_polls", |b| {
+        b.iter_batched_ref(
+            || (rig.app.clone(), polls.clone()),
+            |(app, polls)| {
+                for msg in polls.drain(..) {
+                    update(app, Msg::Collector(msg));
+                }
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.bench_function("rebuild", |b| {
+        b.iter_batched_ref(
+            || applied.clone(),
+            |app| sim_app::tick(app, next),
+            BatchSize::LargeInput,
+        );
+    });
+    let mut shown = applied.clone();
+    sim_app::tick(&mut shown, next);
+    assert!(shown.mesh.live.snapshot.clusters.len() > 5, "rebuilt");
+    group.bench_function("build_snapshot", |b| {
+        let at = RebuildAt {
+            now: Timestamp::from_millis(next),
+            unix_ms: sim_app::EPOCH_UNIX_MS + next,
+            window: shown.session.window,
+            recent: shown.session.interval * 2,
+            min_gap: Duration::ZERO,
+            context: None,
+            namespace: None,
+        };
+        b.iter(|| shown.mesh.build(at));
+    });
+    group.bench_function("findings", |b| {
+        let snapshot = &shown.mesh.live.snapshot;
+        b.iter(|| meshtop::diagnosis::evaluate_with(snapshot, &shown.mesh.thresholds));
+    });
+    group.bench_function("frame", |b| {
+        b.iter(|| frame(&mut terminal, &shown, &theme));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_idle, bench_tui);
 criterion_main!(benches);

@@ -385,9 +385,7 @@ fn assert_gauges(run: &Run, pod: &str, fitting: &[Span]) {
     let gauges: Vec<(&str, &str, f64)> = (run.snap.clusters.iter())
         .flat_map(|c| c.per_pod.iter().map(move |row| (c, row)))
         .filter(|(_, row)| row.pod == pod)
-        .flat_map(|(c, row)| {
-            (row.gauges.iter()).map(|(s, v)| (c.key.name.as_str(), s.as_str(), *v))
-        })
+        .flat_map(|(c, row)| (row.gauges.iter()).map(|(s, v)| (c.key.name.as_str(), &**s, *v)))
         .collect();
     let holds = |state: &Replay| {
         gauges.iter().all(|&(cluster, stat, value)| {
@@ -706,7 +704,7 @@ async fn stats_not_enabled_leaves_cluster_counters_uncollected() {
     run.assert_sources(StatsCollection::DefaultInclusionOnly);
     let mut outbound = 0;
     for c in run.snap.clusters.iter().filter(|c| !c.key.is_special()) {
-        let from_stats: Vec<&String> = (c.counters.keys())
+        let from_stats: Vec<&meshtop::model::StatName> = (c.counters.keys())
             .filter(|k| k.starts_with("upstream_") || k.starts_with("outlier_detection."))
             .collect();
         assert!(from_stats.is_empty(), "{}: {from_stats:?}", c.key.name);

@@ -52,7 +52,7 @@ fn cluster(name: &str, clients: &[&str], counters: &[(&str, u64)]) -> ClusterSna
         clients: clients.iter().map(|c| c.to_string()).collect(),
         counters: counters
             .iter()
-            .map(|(s, n)| (s.to_string(), window(*n)))
+            .map(|(s, n)| ((*s).into(), window(*n)))
             .collect(),
         gauges: BTreeMap::new(),
         upstream_rq_time_p99_ms: None,

@@ -220,7 +220,8 @@ impl MeshState {
         self.live = Shown::new(snapshot, findings);
     }
 
-    fn build(&self, at: RebuildAt<'_>) -> MeshSnapshot {
+    /// The snapshot `rebuild` would show at `at` (without findings and histories).
+    pub fn build(&self, at: RebuildAt<'_>) -> MeshSnapshot {
         let c = &self.collection;
         let istio = match &self.istio {
             IstioState::Available { config, .. } => Some(config),

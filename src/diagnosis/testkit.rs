@@ -98,7 +98,7 @@ impl SnapBuilder {
             inbound_requests: inbound.map(|n| window(n, w)),
             counters: counters
                 .iter()
-                .map(|(k, n)| (k.to_string(), window(*n, w)))
+                .map(|(k, n)| ((*k).into(), window(*n, w)))
                 .collect(),
         });
         self
@@ -287,7 +287,7 @@ impl ClusterBuilder {
             }
             None => self.c.per_pod.push(PodClusterView {
                 pod: pod.into(),
-                counters: BTreeMap::from([(stat.to_string(), w)]),
+                counters: BTreeMap::from([(stat.into(), w)]),
                 gauges: BTreeMap::new(),
                 upstream_rq_time_p99_ms: None,
             }),

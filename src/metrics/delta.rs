@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use super::series::Sample;
+use super::series::{Sample, ScrapeMeta};
 use super::timestamp::Timestamp;
 
 /// A counter's increase over a window.
@@ -98,6 +98,34 @@ pub(crate) fn delta_of(samples: impl Iterator<Item = Sample>) -> Option<Delta> {
         prev = Some(cur);
     }
     (delta.samples >= 2).then_some(delta)
+}
+
+/// The seconds the consecutive pairs of `metas` cover, summed as [`delta_of`] sums them, when
+/// no restart falls between them (`None` otherwise).
+pub(crate) fn steady_seconds<'a>(metas: impl Iterator<Item = &'a ScrapeMeta>) -> Option<f64> {
+    let mut seconds = 0.0;
+    let mut prev: Option<&ScrapeMeta> = None;
+    for cur in metas {
+        if let Some(p) = prev {
+            if cur.epoch != p.epoch {
+                return None;
+            }
+            seconds += cur.at.seconds_since(p.at);
+        }
+        prev = Some(cur);
+    }
+    Some(seconds)
+}
+
+/// What [`delta_of`] gives for `samples` present samples of one unchanging value with no
+/// restart between them, covering `seconds`: every pair an increase of 0.
+pub(crate) fn flat_delta(seconds: f64, samples: usize) -> Option<Delta> {
+    (samples >= 2).then_some(Delta {
+        increase: 0,
+        seconds,
+        resets: 0,
+        samples,
+    })
 }
 
 /// The rate of each counted pair, stamped with the later sample's time (sparkline points).

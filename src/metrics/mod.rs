@@ -18,7 +18,7 @@ mod timestamp;
 mod tracked;
 
 pub use delta::Delta;
-pub use query::{DeltaSum, RateSum};
+pub use query::{ClusterWindow, DeltaSum, RateSum};
 pub use store::{DEFAULT_RETENTION, FrozenStore, IngestOutcome, MetricsStore};
 pub use timestamp::Timestamp;
 pub use tracked::{QuantilePeriod, Reading, StatKind, StatSource, StatSpec, TrackedStats};

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::delta::{Delta, delta_of, rates_of};
+use super::delta::{Delta, rates_of};
+use super::series::RowWindow;
 use super::store::MetricsStore;
 use super::timestamp::Timestamp;
-use super::tracked::{Reading, StatKind, decode};
+use super::tracked::{Reading, StatKind, TrackedStats, decode};
 
 /// A counter's increase summed over the pods that have it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,7 +32,49 @@ pub struct RateSum {
     pub pods: usize,
 }
 
+/// One pod's rows of one cluster over a window ([`MetricsStore::cluster_window`]): pod, cluster
+/// and the window's bounds looked up once, to read many tracked stats of the cluster (a
+/// snapshot reads them all). Columns are positions in [`TrackedStats::specs`].
+#[derive(Debug, Clone)]
+pub struct ClusterWindow<'a> {
+    tracked: &'a TrackedStats,
+    rows: RowWindow<'a>,
+}
+
+impl ClusterWindow<'_> {
+    /// [`MetricsStore::delta`] of the counter in `column`.
+    pub fn delta(&self, column: usize) -> Option<Delta> {
+        match self.tracked.spec(column)?.kind {
+            StatKind::Counter => self.rows.delta(column),
+            _ => None,
+        }
+    }
+
+    /// [`MetricsStore::latest`] of the series in `column` (in the window or not).
+    pub fn latest(&self, column: usize) -> Option<(Timestamp, Reading)> {
+        let kind = self.tracked.spec(column)?.kind;
+        let sample = self.rows.newest(column)?;
+        Some((sample.meta.at, decode(kind, sample.bits)?))
+    }
+}
+
 impl MetricsStore {
+    /// The rows of `cluster` in `pod` over `[now - window, now]`; `None` when the pod or the
+    /// cluster has no history.
+    pub fn cluster_window(
+        &self,
+        pod: &str,
+        cluster: &str,
+        window: Duration,
+        now: Timestamp,
+    ) -> Option<ClusterWindow<'_>> {
+        let rows = (self.pods.get(pod)?).window(cluster, now.saturating_sub(window), now)?;
+        Some(ClusterWindow {
+            tracked: self.tracked(),
+            rows,
+        })
+    }
+
     /// Column and kind of tracked series `stat`.
     fn column(&self, stat: &str) -> Option<(usize, StatKind)> {
         let column = self.tracked().position(stat)?;
@@ -48,11 +91,9 @@ impl MetricsStore {
         window: Duration,
         now: Timestamp,
     ) -> Option<Delta> {
-        let (column, StatKind::Counter) = self.column(stat)? else {
-            return None;
-        };
-        let from = now.saturating_sub(window);
-        delta_of(self.pods.get(pod)?.samples(cluster, column, from, now))
+        let column = self.tracked().position(stat)?;
+        self.cluster_window(pod, cluster, window, now)?
+            .delta(column)
     }
 
     /// A counter's average rate per second over the window ([`delta`](Self::delta) divided by

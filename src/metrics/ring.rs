@@ -87,6 +87,29 @@ impl<T: Copy> ChunkedRing<T> {
         chunk.get(start..start + self.width)
     }
 
+    /// The kept rows among `seqs`, oldest first, read chunk by chunk.
+    pub(crate) fn rows(&self, seqs: std::ops::Range<u64>) -> impl Iterator<Item = &[T]> + '_ {
+        let lo = seqs.start.max(self.start_seq());
+        let hi = seqs.end.min(self.end_seq()).max(lo);
+        let (start, end) = (
+            (lo - self.first_seq) as usize,
+            (hi - self.first_seq) as usize,
+        );
+        let width = self.width;
+        (start / ROWS_PER_CHUNK..end.div_ceil(ROWS_PER_CHUNK)).flat_map(move |c| {
+            let base = c * ROWS_PER_CHUNK;
+            let (from, to) = (
+                start.max(base) - base,
+                end.min(base + ROWS_PER_CHUNK) - base,
+            );
+            let chunk = self.chunks.get(c).map_or(&[][..], |v| v.as_slice());
+            chunk
+                .get(from * width..to * width)
+                .unwrap_or_default()
+                .chunks_exact(width)
+        })
+    }
+
     /// Drops every row with a sequence number below `seq`.
     pub(crate) fn drop_before(&mut self, seq: u64) {
         let target = seq.min(self.end_seq());
@@ -147,6 +170,34 @@ mod tests {
             r.push_row(&[i, i * 10], 0);
         }
         r
+    }
+
+    #[test]
+    fn rows_of_a_range_cross_chunks_and_skip_dropped_rows() {
+        let mut r = ring_with(40);
+        let firsts =
+            |r: &ChunkedRing<u64>, seqs| r.rows(seqs).map(|row| row[0]).collect::<Vec<_>>();
+        assert_eq!(
+            firsts(&r, 114..118),
+            vec![14, 15, 16, 17],
+            "across a chunk boundary"
+        );
+        assert_eq!(firsts(&r, 90..103), vec![0, 1, 2], "before the first row");
+        assert_eq!(firsts(&r, 138..200), vec![38, 39], "past the last row");
+        assert_eq!(firsts(&r, 120..120), Vec::<u64>::new());
+        let backwards = std::ops::Range {
+            start: 125,
+            end: 120,
+        };
+        assert_eq!(firsts(&r, backwards), Vec::<u64>::new(), "backwards");
+        r.drop_before(121);
+        assert_eq!(
+            firsts(&r, 100..124),
+            vec![21, 22, 23],
+            "dropped rows are not read"
+        );
+        let all: Vec<u64> = r.rows(0..u64::MAX).map(|row| row[1]).collect();
+        assert_eq!(all, (21..40).map(|i| i * 10).collect::<Vec<_>>());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::delta::{Delta, delta_of, flat_delta, steady_seconds};
 use super::ring::ChunkedRing;
 use super::timestamp::Timestamp;
 use super::tracked::ABSENT;
@@ -33,6 +34,9 @@ pub(crate) struct ClusterSeries {
     /// Per column, the sequence number of the newest row with a present value ([`NONE`]:
     /// none yet), so the newest value is found without scanning back over absent rows.
     last_present: Vec<u64>,
+    /// The newest row that differs from the row before it: every later row equals it. Most
+    /// clusters of a sidecar carry no traffic, and their windows are read without a scan.
+    changed: u64,
 }
 
 /// No present value in a column.
@@ -43,7 +47,56 @@ impl ClusterSeries {
         ClusterSeries {
             rows: ChunkedRing::new(width, seq),
             last_present: vec![NONE; width],
+            changed: seq,
         }
+    }
+}
+
+/// The rows of one cluster of one pod inside a time window: the pod and cluster looked up and
+/// the window's bounds searched once, however many columns are read.
+#[derive(Debug, Clone)]
+pub(crate) struct RowWindow<'a> {
+    pod: &'a PodSeries,
+    series: &'a ClusterSeries,
+    seqs: std::ops::Range<u64>,
+    /// When every row of the window is the same and no restart falls inside it: the seconds
+    /// the window's consecutive pairs cover (each counter then has the same flat delta).
+    flat: Option<f64>,
+}
+
+impl<'a> RowWindow<'a> {
+    /// The increase of the counter in `column` over the window ([`delta_of`] its samples).
+    pub(crate) fn delta(&self, column: usize) -> Option<Delta> {
+        let Some(seconds) = self.flat else {
+            return delta_of(self.samples(column));
+        };
+        // Absent in one row of the window is absent in all of them.
+        if *self.series.rows.row(self.seqs.start)?.get(column)? == ABSENT {
+            return None;
+        }
+        flat_delta(seconds, (self.seqs.end - self.seqs.start) as usize)
+    }
+
+    /// Present samples of `column` in the window, oldest first.
+    pub(crate) fn samples(&self, column: usize) -> impl Iterator<Item = Sample> + use<'a> {
+        // Both rings hold every row of `seqs` (see `PodSeries::window`), so they zip aligned.
+        let metas = self.pod.scrapes.rows(self.seqs.clone());
+        let rows = self.series.rows.rows(self.seqs.clone());
+        metas.zip(rows).filter_map(move |(meta, row)| {
+            let (meta, bits) = (*meta.first()?, *row.get(column)?);
+            (bits != ABSENT).then_some(Sample { meta, bits })
+        })
+    }
+
+    /// True when the window is read without a scan (every row the same, no restart).
+    #[cfg(test)]
+    pub(crate) fn is_flat(&self) -> bool {
+        self.flat.is_some()
+    }
+
+    /// The newest present sample of `column`, in the window or not.
+    pub(crate) fn newest(&self, column: usize) -> Option<Sample> {
+        self.pod.newest(self.series, column)
     }
 }
 
@@ -106,9 +159,16 @@ impl PodSeries {
             *series = ClusterSeries::new(row.len(), seq);
         }
         while series.rows.end_seq() < seq {
+            series.changed = series.rows.end_seq();
             series.rows.push_row(&[], ABSENT);
         }
         series.rows.push_row(row, ABSENT);
+        let same = (seq.checked_sub(1))
+            .and_then(|prev| series.rows.row(prev))
+            .is_some_and(|prev| series.rows.row(seq) == Some(prev));
+        if !same {
+            series.changed = seq;
+        }
         if series.last_present.len() < row.len() {
             series.last_present.resize(row.len(), NONE);
         }
@@ -140,24 +200,40 @@ impl PodSeries {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Iterator<Item = Sample> + '_ {
-        let series = self.clusters.get(name);
-        let (lo, hi) = match series {
-            Some(s) => (
-                self.scrapes
-                    .partition_point(|m| at_before(m, from))
-                    .max(s.rows.start_seq()),
-                self.scrapes
-                    .partition_point(|m| !at_after(m, to))
-                    .min(s.rows.end_seq()),
-            ),
-            None => (0, 0),
-        };
-        (lo..hi).filter_map(move |seq| self.sample_at(series?, column, seq))
+        (self.window(name, from, to).into_iter()).flat_map(move |w| w.samples(column))
     }
 
     /// The newest present sample of column `column` of cluster `name`.
     pub(crate) fn last_sample(&self, name: &str, column: usize) -> Option<Sample> {
         let series = self.clusters.get(name)?;
+        self.newest(series, column)
+    }
+
+    /// Cluster `name`'s rows with `from <= at <= to`, found once to read several columns.
+    pub(crate) fn window(
+        &self,
+        name: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Option<RowWindow<'_>> {
+        let series = self.clusters.get(name)?;
+        // Inside both rings: `partition_point` answers within the scrapes' kept rows.
+        let lo =
+            (self.scrapes.partition_point(|m| at_before(m, from))).max(series.rows.start_seq());
+        let hi = (self.scrapes.partition_point(|m| !at_after(m, to))).min(series.rows.end_seq());
+        let seqs = lo..hi.max(lo);
+        let flat = (series.changed <= seqs.start)
+            .then(|| steady_seconds(self.scrapes.rows(seqs.clone()).filter_map(|m| m.first())))
+            .flatten();
+        Some(RowWindow {
+            pod: self,
+            series,
+            seqs,
+            flat,
+        })
+    }
+
+    fn newest(&self, series: &ClusterSeries, column: usize) -> Option<Sample> {
         let seq = *series.last_present.get(column)?;
         // Rows before `start_seq` were pruned; no later row has a value (`seq` is the newest).
         if seq == NONE || seq < series.rows.start_seq() {

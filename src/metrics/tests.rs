@@ -420,3 +420,48 @@ fn series_names_need_not_be_stats_suffixes() {
     );
     assert_eq!(store.stored_points(), 3);
 }
+
+#[test]
+fn a_window_of_unchanged_rows_reads_as_the_full_scan_does() {
+    // Phases: traffic, a quiet stretch, a restart with every value still 0 before and after,
+    // scrapes without the cluster, a stat that appears late, scrapes without an uptime.
+    let mut store = MetricsStore::default();
+    let mut uptime = 500;
+    for i in 0..70u64 {
+        let s = 2 * i;
+        uptime = if i == 40 { 1 } else { uptime + 2 };
+        let total = match i {
+            0..10 => 7 * i,
+            10..30 => 63,
+            30..40 => 0,
+            _ => 0,
+        };
+        let set = match i {
+            45..48 => capture(Some(uptime), &[]),
+            48..55 => capture(Some(uptime), &[("upstream_rq_total", 5)]),
+            55.. => capture(
+                (i < 62).then_some(uptime),
+                &[("upstream_rq_total", 5), ("upstream_rq_timeout", 1)],
+            ),
+            _ => capture(Some(uptime), &[("upstream_rq_total", total)]),
+        };
+        store.ingest("a", t(s), &set);
+    }
+    let pod = store.pods.get("a").unwrap();
+    let mut flat = 0;
+    for stat in ["upstream_rq_total", "upstream_rq_timeout"] {
+        let column = store.tracked().position(stat).unwrap();
+        for to in 0..150 {
+            for len in [0, 1, 2, 3, 7, 20, 31, 60] {
+                let (now, window) = (t(to), secs(len));
+                let scanned =
+                    delta::delta_of(pod.samples(C, column, now.saturating_sub(window), now));
+                let read = store.delta("a", C, stat, window, now);
+                assert_eq!(read, scanned, "{stat} at {to} s over {len} s");
+                let rows = pod.window(C, now.saturating_sub(window), now).unwrap();
+                flat += usize::from(rows.is_flat() && read.is_some());
+            }
+        }
+    }
+    assert!(flat > 100, "the unchanged-rows path was taken {flat} times");
+}

@@ -81,7 +81,7 @@ pub enum StatKind {
 /// its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatSpec {
-    pub name: Box<str>,
+    pub name: std::sync::Arc<str>,
     pub source: Box<str>,
     pub kind: StatKind,
 }
@@ -120,7 +120,9 @@ impl StatSpec {
 #[derive(Debug, Clone)]
 pub struct TrackedStats {
     specs: Vec<StatSpec>,
-    index: FxHashMap<Box<str>, usize>,
+    index: FxHashMap<std::sync::Arc<str>, usize>,
+    /// Columns in the order of their names.
+    by_name: Vec<usize>,
 }
 
 impl TrackedStats {
@@ -129,6 +131,7 @@ impl TrackedStats {
         let mut tracked = TrackedStats {
             specs: Vec::new(),
             index: FxHashMap::default(),
+            by_name: Vec::new(),
         };
         for spec in specs {
             if !tracked.index.contains_key(&spec.name) {
@@ -136,6 +139,11 @@ impl TrackedStats {
                 tracked.specs.push(spec);
             }
         }
+        tracked.by_name = (0..tracked.specs.len()).collect();
+        let specs = &tracked.specs;
+        tracked
+            .by_name
+            .sort_by(|&a, &b| specs[a].name.cmp(&specs[b].name));
         tracked
     }
 
@@ -150,6 +158,12 @@ impl TrackedStats {
 
     pub fn specs(&self) -> &[StatSpec] {
         &self.specs
+    }
+
+    /// `(column, spec)` in the order of the names: maps keyed by name are built from it in
+    /// one sorted pass.
+    pub fn by_name(&self) -> impl Iterator<Item = (usize, &StatSpec)> {
+        (self.by_name.iter()).filter_map(|&c| Some((c, self.specs.get(c)?)))
     }
 
     pub fn len(&self) -> usize {

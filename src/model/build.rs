@@ -7,7 +7,9 @@ use std::time::Duration;
 use super::config_summary::summarize;
 use super::envoy_view::{EndpointView, config_view, endpoint_view};
 use super::requests::{Window, attach_requests, proxies};
-use super::snapshot::{ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView};
+use super::snapshot::{
+    ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, StatName,
+};
 use super::source::SourceState;
 use crate::envoy::clusters::ClustersDump;
 use crate::envoy::config_dump::ConfigDump;
@@ -139,22 +141,25 @@ fn cluster_snapshot(
         let ns = client_namespace(input, &clients, &key)?;
         resolve(istio, &key, &ns, &input.resolve).map(|p| summarize(&p, effective.as_ref()))
     });
-    let per_pod: Vec<PodClusterView> = match input.per_pod {
-        true => (clients.iter())
-            .map(|pod| pod_view(input, name, pod))
-            .collect(),
+    // Every aggregate is made from the per-pod views (each window is read once), which the
+    // snapshot keeps when asked for (drill-down, findings).
+    let mut totals = Totals::new(input);
+    let views: Vec<PodClusterView> = (clients.iter())
+        .map(|pod| pod_view(input, name, pod, &mut totals))
+        .collect();
+    let (counters, gauges) = totals.into_maps(input);
+    let upstream_rq_time_p99_ms = (views.iter())
+        .filter_map(|v| v.upstream_rq_time_p99_ms)
+        .reduce(f64::max);
+    let per_pod = match input.per_pod {
+        true => views,
         false => Vec::new(),
-    };
-    // With per-pod windows at hand the sums are theirs (each delta is computed once).
-    let counters = match input.per_pod {
-        true => sum_windows(per_pod.iter().map(|v| &v.counters)),
-        false => counters(input, name, None),
     };
     ClusterSnapshot {
         label: key.label(),
         counters,
-        gauges: gauges(input, name, &clients),
-        upstream_rq_time_p99_ms: worst_quantile(input, name, &clients, "upstream_rq_time.p99"),
+        gauges,
+        upstream_rq_time_p99_ms,
         endpoints: endpoints(input, name, &clients),
         per_pod,
         config,
@@ -186,39 +191,35 @@ fn client_namespace(
         .or_else(|| key.istio().and_then(|c| c.namespace.clone()))
 }
 
-fn tracked(input: &SnapshotInput<'_>, kind: fn(&StatKind) -> bool) -> Vec<String> {
-    input
-        .store
-        .tracked()
-        .specs()
-        .iter()
-        .filter(|s| kind(&s.kind))
-        .map(|s| s.name.to_string())
-        .collect()
+/// The stores a pod view reads: `/stats` (counters, gauges, quantiles), then `/clusters` host
+/// counters when collected.
+fn stores<'a>(input: &SnapshotInput<'a>) -> [Option<&'a MetricsStore>; 2] {
+    [Some(input.store), input.hosts]
 }
 
-/// Window counters, summed over all pods (`pod = None`) or for one pod: the tracked cluster
-/// stats and, when given, the `/clusters` host counters.
-fn counters(
-    input: &SnapshotInput<'_>,
-    cluster: &str,
-    pod: Option<&str>,
-) -> BTreeMap<String, CounterWindow> {
-    let mut out = store_counters(input.store, input, cluster, pod);
-    if let Some(hosts) = input.hosts {
-        out.extend(store_counters(hosts, input, cluster, pod));
+/// One cluster's sums over its client pods, by store and column (no lookups by name): window
+/// counters summed as `delta_sum` and `rate_sum` sum them (increases, resets and pods added,
+/// rates added over the pods that have one), gauges' latest values as min, max and sum.
+struct Totals {
+    counters: [Vec<Option<CounterWindow>>; 2],
+    gauges: Vec<Option<GaugeView>>,
+}
+
+impl Totals {
+    fn new(input: &SnapshotInput<'_>) -> Self {
+        let width = |store: Option<&MetricsStore>| store.map_or(0, |s| s.tracked().len());
+        let [stats, hosts] = stores(input);
+        Totals {
+            counters: [vec![None; width(stats)], vec![None; width(hosts)]],
+            gauges: vec![None; width(stats)],
+        }
     }
-    out
-}
 
-/// Per-pod windows summed as `delta_sum` and `rate_sum` sum them over all pods: increases,
-/// resets and pods added, rates added over the pods that have one.
-fn sum_windows<'a>(
-    windows: impl Iterator<Item = &'a BTreeMap<String, CounterWindow>>,
-) -> BTreeMap<String, CounterWindow> {
-    let mut out: BTreeMap<String, CounterWindow> = BTreeMap::new();
-    for (stat, w) in windows.flatten() {
-        let sum = out.entry(stat.clone()).or_insert(CounterWindow {
+    fn add_counter(&mut self, store: usize, column: usize, w: CounterWindow) {
+        let Some(slot) = self.counters.get_mut(store).and_then(|c| c.get_mut(column)) else {
+            return;
+        };
+        let sum = slot.get_or_insert(CounterWindow {
             increase: 0,
             rate: None,
             resets: 0,
@@ -231,82 +232,38 @@ fn sum_windows<'a>(
             sum.rate = Some(sum.rate.unwrap_or(0.0) + r);
         }
     }
-    out
-}
 
-/// The window of every counter `store` tracks for `cluster`.
-fn store_counters(
-    store: &MetricsStore,
-    input: &SnapshotInput<'_>,
-    cluster: &str,
-    pod: Option<&str>,
-) -> BTreeMap<String, CounterWindow> {
-    let (w, now) = (input.window, input.now);
-    let stats = store.tracked().specs().iter();
-    stats
-        .filter(|s| matches!(s.kind, StatKind::Counter))
-        .filter_map(|spec| {
-            let stat = &*spec.name;
-            let window = match pod {
-                None => store
-                    .delta_sum(cluster, stat, w, now)
-                    .map(|d| CounterWindow {
-                        increase: d.increase,
-                        rate: store.rate_sum(cluster, stat, w, now).map(|r| r.rate),
-                        resets: d.resets,
-                        pods: d.pods,
-                    }),
-                Some(pod) => store
-                    .delta(pod, cluster, stat, w, now)
-                    .map(|d| CounterWindow {
-                        increase: d.increase,
-                        rate: d.rate(),
-                        resets: d.resets,
-                        pods: 1,
-                    }),
-            }?;
-            Some((stat.to_string(), window))
-        })
-        .collect()
-}
-
-fn gauges(
-    input: &SnapshotInput<'_>,
-    cluster: &str,
-    clients: &[String],
-) -> BTreeMap<String, GaugeView> {
-    let mut out = BTreeMap::new();
-    for stat in tracked(input, |k| matches!(k, StatKind::Gauge)) {
-        let values: Vec<f64> = clients
-            .iter()
-            .filter_map(|pod| input.store.latest(pod, cluster, &stat))
-            .map(|(_, r)| r.as_f64())
-            .collect();
-        if values.is_empty() {
-            continue;
-        }
-        let view = GaugeView {
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            sum: values.iter().sum(),
-            pods: values.len(),
+    fn add_gauge(&mut self, column: usize, value: f64) {
+        let Some(slot) = self.gauges.get_mut(column) else {
+            return;
         };
-        out.insert(stat, view);
+        let sum = slot.get_or_insert(GaugeView {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            sum: 0.0,
+            pods: 0,
+        });
+        sum.min = sum.min.min(value);
+        sum.max = sum.max.max(value);
+        sum.sum += value;
+        sum.pods += 1;
     }
-    out
-}
 
-fn worst_quantile(
-    input: &SnapshotInput<'_>,
-    cluster: &str,
-    clients: &[String],
-    stat: &str,
-) -> Option<f64> {
-    clients
-        .iter()
-        .filter_map(|pod| input.store.latest(pod, cluster, stat))
-        .map(|(_, r)| r.as_f64())
-        .reduce(f64::max)
+    /// The sums keyed by stat name; stats no pod had are absent.
+    fn into_maps(
+        self,
+        input: &SnapshotInput<'_>,
+    ) -> (
+        BTreeMap<StatName, CounterWindow>,
+        BTreeMap<StatName, GaugeView>,
+    ) {
+        let mut counters = Vec::new();
+        for (store, values) in stores(input).into_iter().zip(&self.counters) {
+            counters.extend(store.map(|s| named(s, values)).unwrap_or_default());
+        }
+        let gauges = named(input.store, &self.gauges);
+        (counters.into_iter().collect(), gauges.into_iter().collect())
+    }
 }
 
 /// Health from the `/clusters` of the client that sends the cluster the most requests (an
@@ -344,24 +301,71 @@ fn endpoints(input: &SnapshotInput<'_>, cluster: &str, clients: &[String]) -> Op
     Some(first)
 }
 
-fn pod_view(input: &SnapshotInput<'_>, cluster: &str, pod: &str) -> PodClusterView {
-    let gauges = tracked(input, |k| matches!(k, StatKind::Gauge))
-        .into_iter()
-        .filter_map(|stat| {
-            let (_, r) = input.store.latest(pod, cluster, &stat)?;
-            Some((stat, r.as_f64()))
-        })
-        .collect();
+/// The present `values` (by column of `store`) keyed by name, in name order.
+fn named<T: Copy>(store: &MetricsStore, values: &[Option<T>]) -> Vec<(StatName, T)> {
+    (store.tracked().by_name())
+        .filter_map(|(column, spec)| Some((spec.name.clone(), (*values.get(column)?)?)))
+        .collect()
+}
+
+/// One client pod's windows of `cluster`: each store's rows of the cluster are looked up once
+/// and every tracked series read from them.
+/// The pod's windows are added to `totals`.
+fn pod_view(
+    input: &SnapshotInput<'_>,
+    cluster: &str,
+    pod: &str,
+    totals: &mut Totals,
+) -> PodClusterView {
+    let (mut counters, mut gauges) = (Vec::new(), Vec::new());
+    let mut p99 = None;
+    let (window, now) = (input.window, input.now);
+    // Gauges and the p99 come from `/stats` only; `/clusters` host counters are counters.
+    for (index, store) in stores(input).into_iter().enumerate() {
+        let Some(store) = store else { continue };
+        let stats = index == 0;
+        let Some(rows) = store.cluster_window(pod, cluster, window, now) else {
+            continue;
+        };
+        for (column, spec) in store.tracked().by_name() {
+            match spec.kind {
+                StatKind::Counter => {
+                    if let Some(d) = rows.delta(column) {
+                        let w = CounterWindow {
+                            increase: d.increase,
+                            rate: d.rate(),
+                            resets: d.resets,
+                            pods: 1,
+                        };
+                        totals.add_counter(index, column, w);
+                        counters.push((spec.name.clone(), w));
+                    }
+                }
+                StatKind::Gauge if stats => {
+                    if let Some((_, r)) = rows.latest(column) {
+                        totals.add_gauge(column, r.as_f64());
+                        gauges.push((spec.name.clone(), r.as_f64()));
+                    }
+                }
+                _ if stats && &*spec.name == P99 => {
+                    p99 = rows.latest(column).map(|(_, r)| r.as_f64());
+                }
+                _ => {}
+            }
+        }
+    }
+    // Built from sorted runs (two when host counters are added), which `BTreeMap` builds
+    // without a search per key.
     PodClusterView {
         pod: pod.to_string(),
-        counters: counters(input, cluster, Some(pod)),
-        gauges,
-        upstream_rq_time_p99_ms: input
-            .store
-            .latest(pod, cluster, "upstream_rq_time.p99")
-            .map(|(_, r)| r.as_f64()),
+        counters: counters.into_iter().collect(),
+        gauges: gauges.into_iter().collect(),
+        upstream_rq_time_p99_ms: p99,
     }
 }
+
+/// The quantile shown as the cluster's p99.
+const P99: &str = "upstream_rq_time.p99";
 
 #[cfg(test)]
 mod tests {

@@ -22,5 +22,5 @@ pub use collection::{Collection, stats_collection};
 pub use config_summary::{ConfigMismatch, ConfigSummary, summarize};
 pub use snapshot::{
     ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, ProxyView,
-    RequestWindow, ServerSide, SubsetPolicy,
+    RequestWindow, ServerSide, StatName, SubsetPolicy,
 };

@@ -150,7 +150,7 @@ fn server_side(w: &Window<'_>, host: &str, port: Option<u16>) -> Option<ServerSi
                 }
             }
             if let Some(sum) = sum {
-                counters.insert(spec.name.to_string(), sum);
+                counters.insert(spec.name.clone(), sum);
             }
         }
     }
@@ -225,7 +225,7 @@ pub fn proxies(w: &Window<'_>) -> Vec<ProxyView> {
                 .iter()
                 .filter_map(|stat| {
                     let win = w.pod_counter(w.series, pod, &proxy_key(stat), SERIES_VALUE)?;
-                    Some((stat.to_string(), win))
+                    Some(((*stat).into(), win))
                 })
                 .collect();
             ProxyView {

@@ -10,6 +10,10 @@ use super::envoy_view::{ConfigView, EndpointView};
 use super::source::SourceState;
 use crate::envoy::ClusterKey;
 
+/// A tracked stat's name as a map key: shared with the store's [`StatSpec`](crate::metrics::StatSpec),
+/// so the thousands of per-pod windows a rebuild makes do not each copy their names.
+pub type StatName = std::sync::Arc<str>;
+
 /// A counter over the snapshot window, summed over the client pods that have it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CounterWindow {
@@ -36,8 +40,8 @@ pub struct GaugeView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PodClusterView {
     pub pod: String,
-    pub counters: BTreeMap<String, CounterWindow>,
-    pub gauges: BTreeMap<String, f64>,
+    pub counters: BTreeMap<StatName, CounterWindow>,
+    pub gauges: BTreeMap<StatName, f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_rq_time_p99_ms: Option<f64>,
 }
@@ -71,7 +75,7 @@ pub struct ServerSide {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     /// That inbound cluster's window counters summed over `pods` (absent: not collected).
-    pub counters: BTreeMap<String, CounterWindow>,
+    pub counters: BTreeMap<StatName, CounterWindow>,
     /// The server sidecars' `istio_requests_total` series for this service.
     pub requests: Vec<RequestWindow>,
 }
@@ -87,7 +91,7 @@ pub struct ProxyView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbound_requests: Option<CounterWindow>,
     /// Proxy-wide counters (`cluster_manager.cds.update_rejected`, …).
-    pub counters: BTreeMap<String, CounterWindow>,
+    pub counters: BTreeMap<StatName, CounterWindow>,
 }
 
 /// A DestinationRule subset with its own `trafficPolicy`, and the routes that use it
@@ -115,9 +119,9 @@ pub struct ClusterSnapshot {
     pub clients: Vec<String>,
     /// Window deltas and rates of the tracked counters. A counter that no client collected is
     /// absent (not collected), never 0.
-    pub counters: BTreeMap<String, CounterWindow>,
+    pub counters: BTreeMap<StatName, CounterWindow>,
     /// Latest values of the tracked gauges.
-    pub gauges: BTreeMap<String, GaugeView>,
+    pub gauges: BTreeMap<StatName, GaugeView>,
     /// The worst (highest) client p99 of `upstream_rq_time`, in ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_rq_time_p99_ms: Option<f64>,

@@ -53,8 +53,14 @@ pub fn session() -> Session {
 
 impl Rig {
     pub fn new(scenario: &str, size: (u16, u16)) -> Rig {
+        Rig::with_pods(scenario, None, size)
+    }
+
+    /// [`Rig::new`] with `pods` meshed pods (`meshtop sim --pods N`; `None`: the scenario's).
+    pub fn with_pods(scenario: &str, pods: Option<usize>, size: (u16, u16)) -> Rig {
         let cfg = SimConfig {
             scenario: scenario.parse().unwrap(),
+            pods,
             ..SimConfig::default()
         };
         let sim = Simulation::new(&cfg);
