@@ -9,9 +9,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use meshtop::collect::default_stats_filter;
 use meshtop::envoy::StatsSet;
 use meshtop::envoy::clusters::parse_clusters_json;
 use meshtop::envoy::stats_text::{parse_stats_text, parse_stats_text_into};
+use meshtop::kube::AdminPath;
 use meshtop::sim::envoy::respond_to_path;
 use meshtop::sim::scenario::SimConfig;
 use meshtop::sim::traffic::Simulation;
@@ -301,8 +303,30 @@ fn bench_clusters(c: &mut Criterion) {
     }
 }
 
+/// One poll's `/stats?usedonly&filter=…` of a simulated sidecar (~10 KB): a fresh parse, as
+/// against a re-parse into the poller's previous set plus the copy the poller hands on.
+fn bench_poll_stats(c: &mut Criterion) {
+    let path = AdminPath::filtered_stats(&default_stats_filter()).to_uri();
+    let body = sim_answer(50, &path);
+    let mut group = c.benchmark_group(format!("stats_poll_{}B_sim", body.len()));
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("fresh", |b| {
+        b.iter(|| parse_stats_text(black_box(body.as_bytes())).map(|s| s.stat_count))
+    });
+    let mut set = parse_stats_text(body.as_bytes()).expect("the sim's stats parse");
+    group.bench_function("reparse_and_clone", |b| {
+        b.iter(|| parse_stats_text_into(black_box(body.as_bytes()), &mut set).map(|()| set.clone()))
+    });
+    group.finish();
+}
+
 /// The `/clusters?format=json` answer of the first sidecar of a simulated mesh of `pods`.
 fn sim_clusters_json(pods: usize) -> String {
+    sim_answer(pods, "/clusters?format=json")
+}
+
+/// The admin answer to `path` of the first sidecar of a simulated mesh of `pods`.
+fn sim_answer(pods: usize, path: &str) -> String {
     let cfg = SimConfig {
         scenario: "grpc-keepalive".parse().expect("a scenario"),
         pods: Some(pods),
@@ -315,8 +339,14 @@ fn sim_clusters_json(pods: usize) -> String {
         .map(|p| (p.namespace.clone(), p.name.clone()))
         .expect("a meshed pod");
     let state = sim.proxy(&pod.0, &pod.1).expect("its proxy");
-    respond_to_path(&state, "/clusters?format=json").body
+    respond_to_path(&state, path).body
 }
 
-criterion_group!(benches, bench_clusters, bench_generated, bench_emissary);
+criterion_group!(
+    benches,
+    bench_poll_stats,
+    bench_clusters,
+    bench_generated,
+    bench_emissary
+);
 criterion_main!(benches);

@@ -197,7 +197,6 @@ impl MeshState {
 
     /// Rebuilds the live snapshot and findings (and the histories) when something changed.
     pub fn rebuild(&mut self, at: RebuildAt<'_>) {
-        self.collection.prune(at.now);
         let recent = self
             .last_rebuild
             .is_some_and(|last| at.now.saturating_sub(at.min_gap) < last);
@@ -205,6 +204,8 @@ impl MeshState {
             return;
         }
         self.dirty = false;
+        // Retention is enforced here: nothing is stored between two rebuilds without news.
+        self.collection.prune(at.now);
         let snapshot = self.build(at);
         // The gap starts once a scrape is shown: until then (start, `:ns`, `:ctx`) every
         // tick with news rebuilds, so the first data appears at once.

@@ -16,7 +16,7 @@ use crate::envoy::clusters::{ClustersDump, parse_clusters_json};
 use crate::envoy::config_dump::parse_config_dump;
 use crate::envoy::error::require_text;
 use crate::envoy::server_info::parse_server_info;
-use crate::envoy::stats_text::parse_stats_text;
+use crate::envoy::stats_text::{parse_stats_text, parse_stats_text_into};
 use crate::envoy::{StatsFormat, StatsSet};
 use crate::kube::{AdminConnection, AdminPath};
 use crate::metrics::Timestamp;
@@ -36,6 +36,11 @@ pub(super) struct PodPoller {
     pub seen_generation: u64,
     pub next_config_dump: Option<Instant>,
     pub next_clusters: Option<Instant>,
+    /// The previous poll's stats: Envoy prints them in a stable order, so re-parsing into
+    /// this set (and handing on a copy) costs less than half a fresh parse.
+    pub stats: Option<StatsSet>,
+    /// `/stats?usedonly&filter=…`, encoded once.
+    pub stats_path: AdminPath,
 }
 
 impl PodPoller {
@@ -97,15 +102,12 @@ impl PodPoller {
     /// and `/config_dump` (optional: their failures become issues of the `Scraped`).
     async fn poll_once(&mut self) -> Result<Vec<CollectorMsg>, PollFailure> {
         let started = Instant::now();
-        let filter = AdminPath::filtered_stats(&self.config.stats_filter);
-        let body = self.conn.get(&filter).await.map_err(PollFailure::Admin)?;
+        let body = (self.conn.get(&self.stats_path).await).map_err(PollFailure::Admin)?;
         let at = self.clock.now();
         let stats = match body.iter().all(u8::is_ascii_whitespace) {
             // `usedonly` with nothing matching the filter yet: no stats, not an error.
             true => StatsSet::new(StatsFormat::Text),
-            false => {
-                parse_stats_text(&body).map_err(|e| PollFailure::Parse(format!("/stats: {e}")))?
-            }
+            false => self.parse_stats(&body)?,
         };
         let mut issues: Vec<String> = stats
             .issues()
@@ -133,6 +135,19 @@ impl PodPoller {
             issues,
         };
         Ok(std::iter::once(scraped).chain(info).chain(dump).collect())
+    }
+
+    /// The stats of a `/stats` body, re-parsed into the previous poll's set when there is one.
+    fn parse_stats(&mut self, body: &[u8]) -> Result<StatsSet, PollFailure> {
+        let parsed = match self.stats.as_mut() {
+            Some(set) => parse_stats_text_into(body, set).map(|()| set.clone()),
+            None => parse_stats_text(body).inspect(|set| self.stats = Some(set.clone())),
+        };
+        parsed.map_err(|e| {
+            // A failed re-parse may leave the set half updated: start afresh next time.
+            self.stats = None;
+            PollFailure::Parse(format!("/stats: {e}"))
+        })
     }
 
     /// `/clusters?format=json` and its size; `None` (and an issue) when it cannot be read.

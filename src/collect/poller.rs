@@ -17,7 +17,7 @@ use super::filter::default_stats_filter;
 use super::message::{CollectorMsg, MonotonicClock};
 use super::plan::{PodIdentity, PollerPlan, poller_key};
 use super::pod_poller::PodPoller;
-use crate::kube::{AdminConnection, AdminLimits, MeshPod};
+use crate::kube::{AdminConnection, AdminLimits, AdminPath, MeshPod};
 
 /// How pods are polled.
 #[derive(Debug, Clone)]
@@ -154,6 +154,8 @@ impl PollerSet {
             seen_generation: 0,
             next_config_dump: None,
             next_clusters: None,
+            stats: None,
+            stats_path: AdminPath::filtered_stats(&self.config.stats_filter),
         };
         let handle = self.tasks.spawn(poller.run());
         self.running.insert(key.clone(), PodIdentity::of(pod));

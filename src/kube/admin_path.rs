@@ -3,8 +3,6 @@
 //! `/healthcheck/fail`, `/drain_listeners`); meshtop can only build requests from this enum,
 //! and only GETs, so it cannot reach them.
 
-use std::fmt::Write;
-
 /// A read-only Envoy admin request: one variant per allowed endpoint, with its query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminPath {
@@ -95,7 +93,11 @@ pub fn percent_encode(text: &str) -> String {
                 out.push(char::from(byte))
             }
             _ => {
-                let _ = write!(out, "%{byte:02X}");
+                // Every poll encodes the stats filter: a table, not `write!`.
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
             }
         }
     }
