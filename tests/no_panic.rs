@@ -908,7 +908,7 @@ fn collect_pointers(value: &serde_json::Value, at: String, out: &mut Vec<String>
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known parser bug (run with `-- --ignored`)
+// Re-parsing the same capture gives the first answer (once a known parser bug; a regression test)
 // ---------------------------------------------------------------------------------------------
 
 /// Parsing the same bytes twice into one set must give the same answer. It does not when a

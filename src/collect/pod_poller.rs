@@ -16,7 +16,7 @@ use crate::envoy::clusters::{ClustersDump, parse_clusters_json};
 use crate::envoy::config_dump::parse_config_dump;
 use crate::envoy::error::require_text;
 use crate::envoy::server_info::parse_server_info;
-use crate::envoy::stats_text::{parse_stats_text, parse_stats_text_into};
+use crate::envoy::stats_text::parse_stats_text;
 use crate::envoy::{StatsFormat, StatsSet};
 use crate::kube::{AdminConnection, AdminPath};
 use crate::metrics::Timestamp;
@@ -36,10 +36,7 @@ pub(super) struct PodPoller {
     pub seen_generation: u64,
     pub next_config_dump: Option<Instant>,
     pub next_clusters: Option<Instant>,
-    /// The previous poll's stats: Envoy prints them in a stable order, so re-parsing into
-    /// this set (and handing on a copy) costs less than half a fresh parse.
-    pub stats: Option<StatsSet>,
-    /// `/stats?usedonly&filter=…`, encoded once.
+    /// `/stats?usedonly&filter=…`, built once per poller.
     pub stats_path: AdminPath,
 }
 
@@ -107,7 +104,12 @@ impl PodPoller {
         let stats = match body.iter().all(u8::is_ascii_whitespace) {
             // `usedonly` with nothing matching the filter yet: no stats, not an error.
             true => StatsSet::new(StatsFormat::Text),
-            false => self.parse_stats(&body)?,
+            // Parsed afresh: a re-parse into the previous poll's set would cost less than
+            // half (`cargo bench --bench parse -- stats_poll`), but it splits some lines by
+            // what earlier captures held, so it would not always equal a fresh parse.
+            false => {
+                parse_stats_text(&body).map_err(|e| PollFailure::Parse(format!("/stats: {e}")))?
+            }
         };
         let mut issues: Vec<String> = stats
             .issues()
@@ -135,19 +137,6 @@ impl PodPoller {
             issues,
         };
         Ok(std::iter::once(scraped).chain(info).chain(dump).collect())
-    }
-
-    /// The stats of a `/stats` body, re-parsed into the previous poll's set when there is one.
-    fn parse_stats(&mut self, body: &[u8]) -> Result<StatsSet, PollFailure> {
-        let parsed = match self.stats.as_mut() {
-            Some(set) => parse_stats_text_into(body, set).map(|()| set.clone()),
-            None => parse_stats_text(body).inspect(|set| self.stats = Some(set.clone())),
-        };
-        parsed.map_err(|e| {
-            // A failed re-parse may leave the set half updated: start afresh next time.
-            self.stats = None;
-            PollFailure::Parse(format!("/stats: {e}"))
-        })
     }
 
     /// `/clusters?format=json` and its size; `None` (and an issue) when it cannot be read.

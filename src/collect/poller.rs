@@ -154,7 +154,6 @@ impl PollerSet {
             seen_generation: 0,
             next_config_dump: None,
             next_clusters: None,
-            stats: None,
             stats_path: AdminPath::filtered_stats(&self.config.stats_filter),
         };
         let handle = self.tasks.spawn(poller.run());
