@@ -433,7 +433,6 @@ fn a_window_of_unchanged_rows_reads_as_the_full_scan_does() {
         let total = match i {
             0..10 => 7 * i,
             10..30 => 63,
-            30..40 => 0,
             _ => 0,
         };
         let set = match i {

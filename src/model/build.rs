@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::config_summary::summarize;
 use super::envoy_view::{EndpointView, config_view, endpoint_view};
-use super::requests::{Window, attach_requests, proxies};
+use super::requests::{Window, attach_requests, merge, proxies};
 use super::snapshot::{
     ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, StatName,
 };
@@ -198,8 +198,8 @@ fn stores<'a>(input: &SnapshotInput<'a>) -> [Option<&'a MetricsStore>; 2] {
 }
 
 /// One cluster's sums over its client pods, by store and column (no lookups by name): window
-/// counters summed as `delta_sum` and `rate_sum` sum them (increases, resets and pods added,
-/// rates added over the pods that have one), gauges' latest values as min, max and sum.
+/// counters added as `merge` adds them (increases, resets and pods; rates over the pods that
+/// have one), gauges' latest values as min, max and sum.
 struct Totals {
     counters: [Vec<Option<CounterWindow>>; 2],
     gauges: Vec<Option<GaugeView>>,
@@ -216,20 +216,8 @@ impl Totals {
     }
 
     fn add_counter(&mut self, store: usize, column: usize, w: CounterWindow) {
-        let Some(slot) = self.counters.get_mut(store).and_then(|c| c.get_mut(column)) else {
-            return;
-        };
-        let sum = slot.get_or_insert(CounterWindow {
-            increase: 0,
-            rate: None,
-            resets: 0,
-            pods: 0,
-        });
-        sum.increase = sum.increase.saturating_add(w.increase);
-        sum.resets = sum.resets.saturating_add(w.resets);
-        sum.pods += w.pods;
-        if let Some(r) = w.rate {
-            sum.rate = Some(sum.rate.unwrap_or(0.0) + r);
+        if let Some(sum) = self.counters.get_mut(store).and_then(|c| c.get_mut(column)) {
+            merge(sum, w);
         }
     }
 
@@ -308,9 +296,8 @@ fn named<T: Copy>(store: &MetricsStore, values: &[Option<T>]) -> Vec<(StatName, 
         .collect()
 }
 
-/// One client pod's windows of `cluster`: each store's rows of the cluster are looked up once
-/// and every tracked series read from them.
-/// The pod's windows are added to `totals`.
+/// One client pod's windows of `cluster`, also added to `totals`: each store's rows of the
+/// cluster are looked up once and every tracked series read from them.
 fn pod_view(
     input: &SnapshotInput<'_>,
     cluster: &str,

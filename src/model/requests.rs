@@ -55,7 +55,8 @@ pub fn add_window(a: &mut CounterWindow, b: CounterWindow) {
     a.pods += b.pods;
 }
 
-fn merge(into: &mut Option<CounterWindow>, w: CounterWindow) {
+/// Adds `w` into the sum `into` (the first window starts it).
+pub(super) fn merge(into: &mut Option<CounterWindow>, w: CounterWindow) {
     match into {
         Some(acc) => add_window(acc, w),
         None => *into = Some(w),

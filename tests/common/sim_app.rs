@@ -170,7 +170,12 @@ pub const LAST_POLL_MS: u64 = 90_000;
 /// The demo story: sidecars connected at 2 s (first poll and config dumps), then polled every
 /// 2 s from 56 s to 90 s, so the 30 s window and the sparklines hold real rates.
 pub fn keepalive_rig(size: (u16, u16)) -> Rig {
-    let mut rig = Rig::new("grpc-keepalive", size);
+    keepalive_rig_with(None, size)
+}
+
+/// [`keepalive_rig`] with `pods` meshed pods (`None`: the scenario's 10).
+pub fn keepalive_rig_with(pods: Option<usize>, size: (u16, u16)) -> Rig {
+    let mut rig = Rig::with_pods("grpc-keepalive", pods, size);
     rig.poll_all(INTERVAL_MS);
     for t in (56_000..=LAST_POLL_MS).step_by(INTERVAL_MS as usize) {
         rig.poll_all(t);
