@@ -15,15 +15,40 @@ fn tmux(args: &[&str]) -> String {
 
 /// Captures the pane until it contains `text` (30 s at most).
 fn wait_for(session: &str, text: &str) -> String {
+    wait_for_all(session, &[text])
+}
+
+/// Captures the pane until it contains every one of `texts` (30 s at most). Waiting for all
+/// of them at once, rather than asserting on the capture that showed the first, keeps the
+/// test from reading a screen the terminal is still painting.
+fn wait_for_all(session: &str, texts: &[&str]) -> String {
+    wait_until(session, &format!("{texts:?}"), |pane| {
+        texts.iter().all(|t| pane.contains(t))
+    })
+}
+
+/// Captures the pane until `ready` holds for it (30 s at most); `what` names the wait.
+fn wait_until(session: &str, what: &str, ready: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let pane = tmux(&["capture-pane", "-p", "-t", session]);
-        if pane.contains(text) {
+        if ready(&pane) {
             return pane;
         }
-        assert!(Instant::now() < deadline, "no {text:?} on screen:\n{pane}");
+        assert!(Instant::now() < deadline, "no {what} on screen:\n{pane}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The overview table's rows of a captured pane (the hint panel below may name other
+/// destinations in its findings).
+fn table_rows(pane: &str) -> Vec<&str> {
+    pane.lines()
+        .skip_while(|l| !l.contains("DESTINATION"))
+        .skip(1)
+        .take_while(|l| !l.contains("hints ·"))
+        .filter(|l| l.contains(".prod:"))
+        .collect()
 }
 
 fn keys(session: &str, keys: &[&str]) {
@@ -66,26 +91,19 @@ fn demo_in_tmux_filters_drills_in_helps_snapshots_and_quits() {
     let s = session.0.as_str();
 
     // The overview: inventory first (critical), with its 1s VirtualService timeout and R1.
-    let pane = wait_for(s, "CRITICAL R1");
-    assert!(pane.contains("meshtop 0.1.0"), "{pane}");
-    assert!(pane.contains("ns prod"), "{pane}");
-    let first_row = pane
-        .lines()
-        .find(|l| l.contains(".prod:"))
-        .unwrap_or_default();
+    let pane = wait_for_all(s, &["CRITICAL R1", "meshtop 0.1.0", "ns prod"]);
+    let first_row = table_rows(&pane).first().copied().unwrap_or_default();
     assert!(first_row.contains("inventory-svc.prod:8080"), "{pane}");
     assert!(first_row.contains("1s"), "{first_row}");
 
     // `/` filter narrows the table.
     keys(s, &["/", "pric", "Enter"]);
-    let pane = wait_for(s, "match /pric/");
-    // The table's rows (the hint panel below may still name inventory-svc in its findings).
-    let table: Vec<&str> = (pane.lines())
-        .skip_while(|l| !l.contains("DESTINATION"))
-        .take_while(|l| !l.contains("hints ·"))
-        .collect();
+    let pane = wait_until(s, "the filtered table", |pane| {
+        pane.contains("match /pric/") && !table_rows(pane).is_empty()
+    });
+    let table = table_rows(&pane);
     assert!(
-        table.iter().any(|l| l.contains("pricing-svc.prod:8080")),
+        table.iter().all(|l| l.contains("pricing-svc.prod:8080")),
         "{pane}"
     );
     assert!(!table.iter().any(|l| l.contains("inventory-svc")), "{pane}");
@@ -94,11 +112,13 @@ fn demo_in_tmux_filters_drills_in_helps_snapshots_and_quits() {
 
     // Enter drills into the selected (first) row.
     keys(s, &["Enter"]);
-    let pane = wait_for(s, "CONFIGURED (Istio) vs EFFECTIVE");
-    assert!(pane.contains("cluster · inventory-svc.prod:8080"), "{pane}");
-    assert!(
-        pane.contains("VirtualService prod/inventory-svc http[0].timeout"),
-        "{pane}"
+    wait_for_all(
+        s,
+        &[
+            "CONFIGURED (Istio) vs EFFECTIVE",
+            "cluster · inventory-svc.prod:8080",
+            "VirtualService prod/inventory-svc http[0].timeout",
+        ],
     );
     // Wait for each screen before the next key: a terminal reads Esc followed at once by a
     // character as Alt+character.
@@ -107,19 +127,15 @@ fn demo_in_tmux_filters_drills_in_helps_snapshots_and_quits() {
 
     // `?` help is generated from the keymap.
     keys(s, &["?"]);
-    let pane = wait_for(s, "KEYS");
-    assert!(pane.contains("pause / resume the view"), "{pane}");
+    wait_for_all(s, &["KEYS", "pause / resume the view"]);
     keys(s, &["Escape"]);
     wait_for(s, "upstream clusters ·");
 
     // `s` writes the snapshot and the status bar names it.
     keys(s, &["s"]);
-    let pane = wait_for(s, "snapshot written:");
+    wait_for(s, "snapshot written:");
     let md = only_file(dir.path(), "md");
-    assert!(
-        pane.contains(md.file_name().unwrap().to_str().unwrap()),
-        "{pane}"
-    );
+    wait_for(s, md.file_name().unwrap().to_str().unwrap());
     let text = std::fs::read_to_string(&md).unwrap();
     assert!(text.contains("inventory-svc.prod:8080"), "{text}");
     assert!(text.contains("R1"), "{text}");

@@ -93,9 +93,7 @@ pub async fn run(opts: TuiOptions) -> Result<(), String> {
         }
         if redraw {
             let theme = theme_of(&opts, &app);
-            let drawn = guard
-                .terminal
-                .draw(|frame| crate::ui::draw(frame, &app, theme));
+            let drawn = guard.draw(|frame| crate::ui::draw(frame, &app, theme));
             if let Err(e) = drawn {
                 drop(guard);
                 return Err(format!("cannot draw: {e}"));

@@ -2,18 +2,27 @@
 //! restored on every exit path — normal return and early `?` (the guard's `Drop`), and
 //! panics (the hook installed by [`TerminalGuard::enter`] restores before the default hook
 //! prints the message).
+//!
+//! Frames go through one buffer flushed once per frame (`Stdout` alone is line-buffered with
+//! a 1 KiB buffer, so a full-screen redraw, which has no newline, left in a dozen writes and
+//! a terminal could show half of it), bracketed by a synchronized update (DEC mode 2026;
+//! terminals without it ignore the sequence).
 
-use std::io::{self, Stdout};
+use std::io::{self, BufWriter, Stdout, Write};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
 };
+use ratatui::crossterm::{execute, queue};
 
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+/// Big enough for a full 4K-wide redraw with colours in one write.
+const FRAME_BUFFER: usize = 256 * 1024;
 
 /// Owns the terminal while the TUI runs.
 pub struct TerminalGuard {
@@ -30,7 +39,8 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
-        let mut terminal = Terminal::new(CrosstermBackend::new(stdout))?;
+        let out = BufWriter::with_capacity(FRAME_BUFFER, stdout);
+        let mut terminal = Terminal::new(CrosstermBackend::new(out))?;
         terminal.hide_cursor()?;
         terminal.clear()?;
         Ok(TerminalGuard { terminal })
@@ -41,6 +51,21 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = self.terminal.show_cursor();
         restore();
+    }
+}
+
+impl TerminalGuard {
+    /// Draws one frame inside a synchronized update and writes it out in one piece.
+    pub fn draw<F>(&mut self, render: F) -> io::Result<()>
+    where
+        F: FnOnce(&mut ratatui::Frame),
+    {
+        queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        let drawn = self.terminal.draw(render).map(|_| ());
+        // End the update even when drawing failed, so the terminal does not stay frozen.
+        let ended = queue!(self.terminal.backend_mut(), EndSynchronizedUpdate)
+            .and_then(|()| self.terminal.backend_mut().flush());
+        drawn.and(ended)
     }
 }
 
