@@ -8,10 +8,13 @@
 //!   sparklines, the hint panel, the footer) into an offscreen buffer, as every tick or key
 //!   draws it — the row order is the one `update` keeps;
 //! - `order`: the 5,000 rows filtered and sorted (severity first), alone;
+//! - `row_keys`: what sorting and filtering need, taken from a new snapshot and its findings
+//!   once (worst severity per cluster, five numbers, destination order) — part of building the
+//!   shown snapshot (`Shown::new`), once per poll interval at most;
 //! - `new_snapshot`: a new snapshot arrived (once per poll interval at most): the 5,000 rows are
-//!   filtered and sorted again (severity first), then the frame is drawn;
-//! - `filter_keystroke`: one key typed into the `/` filter (the regex is compiled, 5,000 rows
-//!   are matched and sorted again), then the frame is drawn.
+//!   sorted again (severity first) from its keys, then the frame is drawn;
+//! - `filter_keystroke`: one key typed into the `/` filter (the regex is compiled, the 5,000
+//!   sorted rows are matched again, no new sort), then the frame is drawn.
 //!
 //! Run: `cargo bench --bench tui`. The figures are in `docs/PERFORMANCE.md`.
 
@@ -22,7 +25,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use meshtop::app::{App, Msg, RebuildAt, Shown, SortColumn, is_upstream, order_rows, update};
+use meshtop::app::{
+    App, Msg, RebuildAt, RowKeys, Shown, SortColumn, is_upstream, order_rows, update,
+};
 use meshtop::collect::CollectorMsg;
 use meshtop::metrics::Timestamp;
 use meshtop::ui::theme::Theme;
@@ -99,6 +104,10 @@ fn bench_tui(c: &mut Criterion) {
         });
         group.bench_function("order", |b| {
             b.iter(|| order_rows(&app.mesh.live, None, SortColumn::Severity));
+        });
+        group.bench_function("row_keys", |b| {
+            let shown = &app.mesh.live;
+            b.iter(|| RowKeys::of(&shown.snapshot, &shown.findings));
         });
         // Each of these clones the 5,000-cluster app first (untimed, about a second).
         group.sample_size(20);

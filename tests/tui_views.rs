@@ -611,3 +611,131 @@ fn every_screen_survives_tiny_and_odd_sizes() {
         }
     }
 }
+
+/// The overview's kept order (sorted once per snapshot and column, then filtered per
+/// keystroke) equals a plain sort of the snapshot for every column and filter: worst finding
+/// first (severity column), the column's number descending with absent last, then the
+/// destination label and the Envoy cluster name. The demo's upstream clusters are copied
+/// with equal numbers (ties), labels out of name order, shared labels, findings on some
+/// copies only and counters removed from others.
+#[test]
+fn kept_row_order_equals_a_plain_sort_for_every_column_and_filter() {
+    use meshtop::app::{Shown, SortColumn, cluster_severity, is_upstream};
+    use meshtop::model::ClusterSnapshot;
+
+    let mut app = keepalive((120, 40)).app;
+    let live = app.mesh.live.clone();
+    let mut snapshot = live.snapshot.clone();
+    let mut findings = live.findings.clone();
+    let templates: Vec<ClusterSnapshot> = (snapshot.clusters.iter())
+        .filter(|c| is_upstream(c))
+        .cloned()
+        .collect();
+    for i in 0..4 {
+        for (t, template) in templates.iter().enumerate() {
+            let mut c = template.clone();
+            c.key.name = format!("{}-copy{i}", template.key.name);
+            // Labels in the opposite order of names, and copies 1 and 2 sharing one label.
+            c.label = format!("{} copy{}", template.label, 3 - i.min(2));
+            if (i + t) % 3 == 0 {
+                c.counters.remove("upstream_rq_timeout");
+                c.upstream_rq_time_p99_ms = None;
+            }
+            if i % 2 == 1 {
+                for f in &live.findings {
+                    if f.cluster.as_deref() == Some(template.key.name.as_str()) {
+                        let mut copy = f.clone();
+                        copy.cluster = Some(c.key.name.clone());
+                        findings.push(copy);
+                    }
+                }
+            }
+            snapshot.clusters.push(c);
+        }
+    }
+    snapshot
+        .clusters
+        .sort_by(|a, b| a.key.name.cmp(&b.key.name));
+    app.mesh.live = Shown::new(snapshot, findings);
+
+    let shown = app.mesh.live.clone();
+    let expected = |sort: SortColumn, filter: &str| -> Vec<String> {
+        let regex = regex::Regex::new(filter).unwrap();
+        let rate = |c: &ClusterSnapshot, stat: &str| c.rate(stat).unwrap_or(-1.0);
+        let numbers = |c: &ClusterSnapshot| match sort {
+            SortColumn::Severity => (rate(c, "upstream_rq_timeout"), rate(c, "upstream_rq_total")),
+            SortColumn::Destination => (0.0, 0.0),
+            SortColumn::Requests => (rate(c, "upstream_rq_total"), 0.0),
+            SortColumn::Timeouts => (rate(c, "upstream_rq_timeout"), 0.0),
+            SortColumn::Destroyed => (rate(c, "upstream_cx_destroy_with_active_rq"), 0.0),
+            SortColumn::Errors => (rate(c, "upstream_rq_5xx"), 0.0),
+            SortColumn::Latency => (c.upstream_rq_time_p99_ms.unwrap_or(-1.0), 0.0),
+        };
+        let severity = |c: &ClusterSnapshot| match sort {
+            SortColumn::Severity => cluster_severity(&shown.findings, &c.key.name),
+            _ => None,
+        };
+        let mut rows: Vec<&ClusterSnapshot> = (shown.snapshot.clusters.iter())
+            .filter(|c| is_upstream(c))
+            .filter(|c| regex.is_match(&c.label) || regex.is_match(&c.key.name))
+            .collect();
+        rows.sort_by(|a, b| {
+            (severity(b).cmp(&severity(a)))
+                .then_with(|| numbers(b).0.total_cmp(&numbers(a).0))
+                .then_with(|| numbers(b).1.total_cmp(&numbers(a).1))
+                .then_with(|| a.label.cmp(&b.label))
+                .then_with(|| a.key.name.cmp(&b.key.name))
+        });
+        rows.iter().map(|c| c.key.name.clone()).collect()
+    };
+    let shown_rows = |app: &App| -> Vec<String> {
+        let rows = app.overview_rows();
+        rows.iter().map(|r| r.cluster.key.name.clone()).collect()
+    };
+
+    let columns = [
+        ('S', SortColumn::Severity),
+        ('D', SortColumn::Destination),
+        ('R', SortColumn::Requests),
+        ('T', SortColumn::Timeouts),
+        ('C', SortColumn::Destroyed),
+        ('E', SortColumn::Errors),
+        ('L', SortColumn::Latency),
+    ];
+    let mut checked = 0;
+    for (letter, column) in columns {
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Char(letter));
+        let all = expected(column, "");
+        assert_eq!(all.len(), 7 * 5, "{column:?}");
+        assert_eq!(shown_rows(&app), all, "{column:?}");
+        // Typed one key at a time: each keystroke filters the kept order again.
+        key(&mut app, KeyCode::Char('/'));
+        let mut typed = String::new();
+        for c in "pric".chars() {
+            typed.push(c);
+            key(&mut app, KeyCode::Char(c));
+            assert_eq!(
+                shown_rows(&app),
+                expected(column, &typed),
+                "{column:?} /{typed}/"
+            );
+            checked += 1;
+        }
+        key(&mut app, KeyCode::Backspace);
+        assert_eq!(shown_rows(&app), expected(column, "pri"), "{column:?}");
+        key(&mut app, KeyCode::Enter);
+        // A new snapshot under the filter sorts again.
+        let again = app.mesh.live.clone();
+        app.mesh.live = Shown::new(again.snapshot, again.findings);
+        send(
+            &mut app,
+            Msg::Resize {
+                width: 120,
+                height: 40,
+            },
+        );
+        assert_eq!(shown_rows(&app), expected(column, "pri"), "{column:?}");
+    }
+    assert_eq!(checked, 28);
+}

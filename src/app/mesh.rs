@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
+use super::table::RowKeys;
 use crate::collect::CollectorMsg;
 use crate::diagnosis::{Finding, Thresholds, evaluate_with};
 use crate::istio::{IstioConfig, ResolveOptions, from_json_objects};
@@ -51,16 +52,24 @@ pub struct Shown {
     /// Unique per built value (clones share it): what the overview's row order was computed
     /// for.
     generation: u64,
+    /// The overview's sort and filter keys of this snapshot.
+    keys: RowKeys,
 }
 
 impl Shown {
     pub fn new(snapshot: MeshSnapshot, findings: Vec<Finding>) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        let keys = RowKeys::of(&snapshot, &findings);
         Shown {
             snapshot,
             findings,
             generation: NEXT.fetch_add(1, AtomicOrdering::Relaxed),
+            keys,
         }
+    }
+
+    pub fn row_keys(&self) -> &RowKeys {
+        &self.keys
     }
 
     pub fn generation(&self) -> u64 {

@@ -11,13 +11,12 @@
 //! counter up inside the comparison.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 
 use rustc_hash::FxHashMap;
 
 use crate::diagnosis::{Finding, Severity};
 use crate::envoy::{ClusterKind, Direction};
-use crate::model::{ClusterSnapshot, SourceState};
+use crate::model::{ClusterSnapshot, MeshSnapshot, SourceState};
 
 use super::App;
 use super::action::SortColumn;
@@ -42,36 +41,146 @@ pub fn is_upstream(c: &ClusterSnapshot) -> bool {
     }
 }
 
-/// What an order was computed for: the shown snapshot, the filter and the sort.
-#[derive(Debug, Clone)]
-struct OrderKey {
-    generation: u64,
-    filter: Option<String>,
-    sort: SortColumn,
+/// What the overview sorts and filters by, for each upstream cluster of one snapshot:
+/// computed once when the snapshot is shown ([`Shown::new`]), so a new sort or filter
+/// compares a few numbers per row instead of searching each cluster's counters and the
+/// findings again. The rows are in destination order (label, then Envoy cluster name), so a
+/// row's position is its rank for the destination sort and for ties. The texts the `/` filter
+/// matches are copied side by side into one string, so a keystroke reads them from one
+/// block of memory rather than from every cluster of the snapshot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowKeys {
+    rows: Vec<RowKey>,
+    /// Each row's label then cluster name, in row order; a row's `texts` are offsets in here.
+    texts: String,
 }
 
-impl OrderKey {
-    fn of(shown: &Shown, view: &ViewState) -> Self {
-        OrderKey {
-            generation: shown.generation(),
-            filter: view.filter.as_ref().map(|f| f.text.clone()),
-            sort: view.sort,
+/// One upstream cluster's sort keys (rates absent = -1, sorted last).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RowKey {
+    /// Position in the snapshot's clusters.
+    at: usize,
+    severity: Option<Severity>,
+    timeouts: f64,
+    requests: f64,
+    destroyed: f64,
+    errors: f64,
+    p99_ms: f64,
+    /// Where the label starts, where it ends and the name starts, and where the name ends,
+    /// in [`RowKeys::texts`].
+    texts: (usize, usize, usize),
+}
+
+impl RowKeys {
+    pub fn of(snapshot: &MeshSnapshot, findings: &[Finding]) -> RowKeys {
+        let mut severity: FxHashMap<&str, Severity> = FxHashMap::default();
+        for f in findings {
+            if let Some(cluster) = f.cluster.as_deref() {
+                let worst = severity.entry(cluster).or_insert(f.severity);
+                *worst = (*worst).max(f.severity);
+            }
         }
+        let clusters = &snapshot.clusters;
+        let mut rows: Vec<RowKey> = (clusters.iter().enumerate())
+            .filter(|(_, c)| is_upstream(c))
+            .map(|(at, c)| RowKey {
+                at,
+                severity: severity.get(c.key.name.as_str()).copied(),
+                timeouts: rate(c, "upstream_rq_timeout"),
+                requests: rate(c, "upstream_rq_total"),
+                destroyed: rate(c, "upstream_cx_destroy_with_active_rq"),
+                errors: rate(c, "upstream_rq_5xx"),
+                p99_ms: c.upstream_rq_time_p99_ms.unwrap_or(-1.0),
+                texts: (0, 0, 0),
+            })
+            .collect();
+        // Label, then name: stable, and the snapshot's clusters are in name order.
+        let label = |k: &RowKey| clusters.get(k.at).map(|c| c.label.as_str());
+        if !rows.is_sorted_by(|a, b| label(a) <= label(b)) {
+            rows.sort_by(|a, b| label(a).cmp(&label(b)));
+        }
+        let mut texts = String::new();
+        for row in &mut rows {
+            if let Some(c) = clusters.get(row.at) {
+                let start = texts.len();
+                texts.push_str(&c.label);
+                let label_end = texts.len();
+                texts.push_str(&c.key.name);
+                row.texts = (start, label_end, texts.len());
+            }
+        }
+        RowKeys { rows, texts }
     }
 
-    /// Whether this order is still the one for `shown` and `view` (no allocation: checked on
-    /// every message and frame).
-    fn fits(&self, shown: &Shown, view: &ViewState) -> bool {
-        self.generation == shown.generation()
-            && self.sort == view.sort
-            && self.filter.as_deref() == view.filter.as_ref().map(|f| f.text.as_str())
+    /// Row `i`'s label and cluster name.
+    fn texts(&self, i: usize) -> (&str, &str) {
+        let (start, label_end, end) = self.rows.get(i).map_or((0, 0, 0), |r| r.texts);
+        let text = |from: usize, to: usize| self.texts.get(from..to).unwrap_or_default();
+        (text(start, label_end), text(label_end, end))
+    }
+
+    /// Upstream clusters (before any filter).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Positions in `self.rows` ordered by `sort`.
+    fn sorted(&self, sort: SortColumn) -> Vec<u32> {
+        let rank = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        if sort == SortColumn::Destination {
+            return (0..self.rows.len()).map(rank).collect();
+        }
+        // (keys, rank): a total order, so the faster unstable sort is safe.
+        let mut keyed: Vec<(Option<Severity>, f64, f64, u32)> = (self.rows.iter().enumerate())
+            .map(|(i, k)| {
+                let (first, second) = numbers(k, sort);
+                let severity = (sort == SortColumn::Severity)
+                    .then_some(k.severity)
+                    .flatten();
+                (severity, first, second, rank(i))
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            (b.0.cmp(&a.0))
+                .then_with(|| b.1.total_cmp(&a.1))
+                .then_with(|| b.2.total_cmp(&a.2))
+                .then_with(|| a.3.cmp(&b.3))
+        });
+        keyed.into_iter().map(|k| k.3).collect()
+    }
+
+    /// The rows of `sorted` whose label or cluster name matches `filter`, as the overview
+    /// lists them.
+    fn filtered(&self, sorted: &[u32], filter: Option<&Filter>) -> Vec<Ranked> {
+        let matches = |i: usize| {
+            let (label, name) = self.texts(i);
+            filter.is_none_or(|f| f.matches(label) || f.matches(name))
+        };
+        (sorted.iter().filter_map(|i| usize::try_from(*i).ok()))
+            .filter(|i| matches(*i))
+            .filter_map(|i| self.rows.get(i))
+            .map(|k| Ranked {
+                at: k.at,
+                severity: k.severity,
+            })
+            .collect()
     }
 }
 
-/// The overview's order, kept by `update` between changes.
+/// The overview's order, kept by `update` between changes: the rows sorted for a snapshot
+/// and sort column, and of those the ones the filter lets through. A filter keystroke only
+/// filters the sorted rows again; a new snapshot or sort column sorts again.
 #[derive(Debug, Clone, Default)]
 pub struct RowOrder {
-    key: Option<OrderKey>,
+    /// The snapshot generation and sort column `sorted` is for.
+    sorted_for: Option<(u64, SortColumn)>,
+    sorted: Vec<u32>,
+    /// The filter `rows` is for.
+    filter: Option<String>,
     rows: Vec<Ranked>,
     upstream: usize,
 }
@@ -91,17 +200,28 @@ pub struct OverviewRow<'a> {
 }
 
 impl RowOrder {
-    /// Recomputes the order if the snapshot, filter or sort changed since the last time.
+    /// Whether this order is still the one for `shown` and `view` (no allocation: checked on
+    /// every message and frame).
+    fn fits(&self, shown: &Shown, view: &ViewState) -> bool {
+        self.sorted_for == Some((shown.generation(), view.sort))
+            && self.filter.as_deref() == view.filter.as_ref().map(|f| f.text.as_str())
+    }
+
+    /// Recomputes what changed since the last time: the sort (new snapshot or sort column),
+    /// then the filtered rows.
     pub fn refresh(&mut self, shown: &Shown, view: &ViewState) {
-        if self.key.as_ref().is_some_and(|k| k.fits(shown, view)) {
+        if self.fits(shown, view) {
             return;
         }
-        let (rows, upstream) = order_rows(shown, view.filter.as_ref(), view.sort);
-        *self = RowOrder {
-            key: Some(OrderKey::of(shown, view)),
-            rows,
-            upstream,
-        };
+        let keys = shown.row_keys();
+        let sorted_for = Some((shown.generation(), view.sort));
+        if self.sorted_for != sorted_for {
+            self.sorted = keys.sorted(view.sort);
+            self.sorted_for = sorted_for;
+        }
+        self.rows = keys.filtered(&self.sorted, view.filter.as_ref());
+        self.filter = view.filter.as_ref().map(|f| f.text.clone());
+        self.upstream = keys.len();
     }
 }
 
@@ -162,7 +282,7 @@ impl App {
     pub fn overview_rows(&self) -> OverviewRows<'_> {
         let shown = self.mesh.shown();
         let clusters = shown.snapshot.clusters.as_slice();
-        if (self.rows.key.as_ref()).is_some_and(|k| k.fits(shown, &self.view)) {
+        if self.rows.fits(shown, &self.view) {
             return OverviewRows {
                 clusters,
                 rows: Cow::Borrowed(&self.rows.rows),
@@ -188,15 +308,6 @@ impl App {
     }
 }
 
-/// One row's sort key, computed once before sorting.
-struct Keyed<'a> {
-    at: usize,
-    severity: Option<Severity>,
-    first: f64,
-    second: f64,
-    label: &'a str,
-}
-
 /// The overview's rows in order (positions in `shown.snapshot.clusters` with their worst
 /// finding's severity), and how many upstream clusters there are before the filter.
 pub fn order_rows(
@@ -204,76 +315,26 @@ pub fn order_rows(
     filter: Option<&Filter>,
     sort: SortColumn,
 ) -> (Vec<Ranked>, usize) {
-    let mut severity: FxHashMap<&str, Severity> = FxHashMap::default();
-    for f in &shown.findings {
-        if let Some(cluster) = f.cluster.as_deref() {
-            let worst = severity.entry(cluster).or_insert(f.severity);
-            *worst = (*worst).max(f.severity);
-        }
-    }
-    let mut upstream = 0;
-    let mut rows: Vec<Keyed> = Vec::new();
-    for (at, c) in shown.snapshot.clusters.iter().enumerate() {
-        if !is_upstream(c) {
-            continue;
-        }
-        upstream += 1;
-        if filter.is_some_and(|f| !matches(f, c)) {
-            continue;
-        }
-        let (first, second) = numbers(c, sort);
-        rows.push(Keyed {
-            at,
-            severity: severity.get(c.key.name.as_str()).copied(),
-            first,
-            second,
-            label: &c.label,
-        });
-    }
-    // Total order (the cluster name breaks label ties), so the faster unstable sort is safe.
-    let clusters = &shown.snapshot.clusters;
-    let name = |k: &Keyed| clusters.get(k.at).map(|c| c.key.name.as_str());
-    rows.sort_unstable_by(|a, b| {
-        compare(sort, a, b)
-            .then_with(|| a.label.cmp(b.label))
-            .then_with(|| name(a).cmp(&name(b)))
-    });
-    let ranked = rows.into_iter().map(|k| Ranked {
-        at: k.at,
-        severity: k.severity,
-    });
-    (ranked.collect(), upstream)
-}
-
-fn matches(f: &Filter, c: &ClusterSnapshot) -> bool {
-    f.matches(&c.label) || f.matches(&c.key.name)
+    let keys = shown.row_keys();
+    let sorted = keys.sorted(sort);
+    let rows = keys.filtered(&sorted, filter);
+    (rows, keys.len())
 }
 
 fn rate(c: &ClusterSnapshot, stat: &str) -> f64 {
     c.rate(stat).unwrap_or(-1.0)
 }
 
-/// The numbers a column sorts by, most significant first (absent = -1, sorted last).
-fn numbers(c: &ClusterSnapshot, sort: SortColumn) -> (f64, f64) {
+/// The numbers a column sorts by, most significant first (descending).
+fn numbers(k: &RowKey, sort: SortColumn) -> (f64, f64) {
     let one = |x: f64| (x, 0.0);
     match sort {
-        SortColumn::Severity => (rate(c, "upstream_rq_timeout"), rate(c, "upstream_rq_total")),
+        SortColumn::Severity => (k.timeouts, k.requests),
         SortColumn::Destination => one(0.0),
-        SortColumn::Requests => one(rate(c, "upstream_rq_total")),
-        SortColumn::Timeouts => one(rate(c, "upstream_rq_timeout")),
-        SortColumn::Destroyed => one(rate(c, "upstream_cx_destroy_with_active_rq")),
-        SortColumn::Errors => one(rate(c, "upstream_rq_5xx")),
-        SortColumn::Latency => one(c.upstream_rq_time_p99_ms.unwrap_or(-1.0)),
+        SortColumn::Requests => one(k.requests),
+        SortColumn::Timeouts => one(k.timeouts),
+        SortColumn::Destroyed => one(k.destroyed),
+        SortColumn::Errors => one(k.errors),
+        SortColumn::Latency => one(k.p99_ms),
     }
-}
-
-/// Worst severity first (when sorting by it), then the numbers descending.
-fn compare(sort: SortColumn, a: &Keyed, b: &Keyed) -> Ordering {
-    let by_severity = match sort {
-        SortColumn::Severity => b.severity.cmp(&a.severity),
-        _ => Ordering::Equal,
-    };
-    by_severity
-        .then_with(|| b.first.total_cmp(&a.first))
-        .then_with(|| b.second.total_cmp(&a.second))
 }
