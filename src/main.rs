@@ -13,19 +13,51 @@ use meshtop::inspect::{load_inputs, load_istio_config, text};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => with_runtime(|| meshtop::dashboard::run_dashboard(&cli.tui)),
+        None => with_runtime(Flavor::OneThread, || {
+            meshtop::dashboard::run_dashboard(&cli.tui)
+        }),
         Some(Command::Inspect(args)) => inspect(&args),
         Some(Command::Demo(args)) if args.captures => demo(&args),
-        Some(Command::Demo(args)) => with_runtime(|| meshtop::dashboard::run_demo(&args)),
-        Some(Command::Sim(args)) => with_runtime(|| meshtop::command::run_sim(&args)),
-        Some(Command::Snapshot(args)) => with_runtime(|| meshtop::command::run_snapshot(&args)),
-        Some(Command::Check(args)) => with_runtime(|| meshtop::command::run_check(&args)),
+        Some(Command::Demo(args)) => {
+            with_runtime(Flavor::Workers, || meshtop::dashboard::run_demo(&args))
+        }
+        Some(Command::Sim(args)) => {
+            with_runtime(Flavor::Workers, || meshtop::command::run_sim(&args))
+        }
+        Some(Command::Snapshot(args)) => {
+            with_runtime(Flavor::Workers, || meshtop::command::run_snapshot(&args))
+        }
+        Some(Command::Check(args)) => {
+            with_runtime(Flavor::Workers, || meshtop::command::run_check(&args))
+        }
     }
 }
 
-/// Runs an async subcommand on a multi-threaded tokio runtime.
-fn with_runtime<F: std::future::Future<Output = ExitCode>>(make: impl FnOnce() -> F) -> ExitCode {
-    match tokio::runtime::Runtime::new() {
+/// Which tokio runtime a subcommand runs on.
+enum Flavor {
+    /// Everything on the calling thread. The dashboard: its pollers spend most of their time
+    /// waiting, and handing each wake-up between worker threads cost more than the work
+    /// itself (idle CPU at 50 sidecars: 1.68 % of a core on two workers, 1.20–1.27 % on one
+    /// thread; docs/PERFORMANCE.md).
+    OneThread,
+    /// A worker per core: the simulator, which serves many connections at once, and the
+    /// headless commands, whose poll cycle is what they wait for. `demo` runs the simulator
+    /// in the same process, so it is here too.
+    Workers,
+}
+
+/// Runs an async subcommand on a tokio runtime of the given flavor.
+fn with_runtime<F: std::future::Future<Output = ExitCode>>(
+    flavor: Flavor,
+    make: impl FnOnce() -> F,
+) -> ExitCode {
+    let runtime = match flavor {
+        Flavor::OneThread => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Flavor::Workers => tokio::runtime::Runtime::new(),
+    };
+    match runtime {
         Ok(rt) => rt.block_on(make()),
         Err(e) => {
             eprintln!("meshtop: cannot start the async runtime: {e}");
