@@ -13,7 +13,7 @@ use meshtop::inspect::{load_inputs, load_istio_config, text};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => with_runtime(Flavor::OneThread, || {
+        None => with_runtime(Flavor::OneWorker, || {
             meshtop::dashboard::run_dashboard(&cli.tui)
         }),
         Some(Command::Inspect(args)) => inspect(&args),
@@ -35,11 +35,14 @@ fn main() -> ExitCode {
 
 /// Which tokio runtime a subcommand runs on.
 enum Flavor {
-    /// Everything on the calling thread. The dashboard: its pollers spend most of their time
-    /// waiting, and handing each wake-up between worker threads cost more than the work
-    /// itself (idle CPU at 50 sidecars: 1.68 % of a core on two workers, 1.20–1.27 % on one
-    /// thread; docs/PERFORMANCE.md).
-    OneThread,
+    /// One worker thread for every spawned task (pollers, forwards, watches), the app loop
+    /// on the calling thread. The dashboard: its pollers mostly wait, and handing wake-ups
+    /// between two workers cost more than the work, while one thread for everything lets a
+    /// rebuild or a burst of parsing delay keys. At 50 sidecars every 2 s (docs/PERFORMANCE.md)
+    /// idle CPU is 1.60–1.80 % of a core against 1.90–1.93 % on two workers in one A/B
+    /// run; at 1,000 sidecars 73 % against 81 %, and `?` drawn within 24–37 ms against
+    /// 21–206 ms (one thread for everything: 12–342 ms).
+    OneWorker,
     /// A worker per core: the simulator, which serves many connections at once, and the
     /// headless commands, whose poll cycle is what they wait for. `demo` runs the simulator
     /// in the same process, so it is here too.
@@ -52,7 +55,8 @@ fn with_runtime<F: std::future::Future<Output = ExitCode>>(
     make: impl FnOnce() -> F,
 ) -> ExitCode {
     let runtime = match flavor {
-        Flavor::OneThread => tokio::runtime::Builder::new_current_thread()
+        Flavor::OneWorker => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .enable_all()
             .build(),
         Flavor::Workers => tokio::runtime::Runtime::new(),

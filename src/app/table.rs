@@ -55,7 +55,10 @@ pub struct RowKeys {
     texts: String,
 }
 
-/// One upstream cluster's sort keys (rates absent = -1, sorted last).
+/// A number that is not collected (or covers no time) sorts after every real one.
+const ABSENT: f64 = -1.0;
+
+/// One upstream cluster's sort keys (rates absent = [`ABSENT`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct RowKey {
     /// Position in the snapshot's clusters.
@@ -81,33 +84,37 @@ impl RowKeys {
             }
         }
         let clusters = &snapshot.clusters;
+        let rate = |c: &ClusterSnapshot, stat: &str| c.rate(stat).unwrap_or(ABSENT);
+        let mut texts = String::new();
         let mut rows: Vec<RowKey> = (clusters.iter().enumerate())
             .filter(|(_, c)| is_upstream(c))
-            .map(|(at, c)| RowKey {
-                at,
-                severity: severity.get(c.key.name.as_str()).copied(),
-                timeouts: rate(c, "upstream_rq_timeout"),
-                requests: rate(c, "upstream_rq_total"),
-                destroyed: rate(c, "upstream_cx_destroy_with_active_rq"),
-                errors: rate(c, "upstream_rq_5xx"),
-                p99_ms: c.upstream_rq_time_p99_ms.unwrap_or(-1.0),
-                texts: (0, 0, 0),
-            })
-            .collect();
-        // Label, then name: stable, and the snapshot's clusters are in name order.
-        let label = |k: &RowKey| clusters.get(k.at).map(|c| c.label.as_str());
-        if !rows.is_sorted_by(|a, b| label(a) <= label(b)) {
-            rows.sort_by(|a, b| label(a).cmp(&label(b)));
-        }
-        let mut texts = String::new();
-        for row in &mut rows {
-            if let Some(c) = clusters.get(row.at) {
+            .map(|(at, c)| {
                 let start = texts.len();
                 texts.push_str(&c.label);
                 let label_end = texts.len();
                 texts.push_str(&c.key.name);
-                row.texts = (start, label_end, texts.len());
-            }
+                RowKey {
+                    at,
+                    severity: severity.get(c.key.name.as_str()).copied(),
+                    timeouts: rate(c, "upstream_rq_timeout"),
+                    requests: rate(c, "upstream_rq_total"),
+                    destroyed: rate(c, "upstream_cx_destroy_with_active_rq"),
+                    errors: rate(c, "upstream_rq_5xx"),
+                    p99_ms: c.upstream_rq_time_p99_ms.unwrap_or(ABSENT),
+                    texts: (start, label_end, texts.len()),
+                }
+            })
+            .collect();
+        // Label, then name (unique: cluster names are), compared in the copied texts rather
+        // than in clusters scattered in memory. The snapshot lists clusters by kind, then
+        // name, so mostly in this order already.
+        let destination = |k: &RowKey| {
+            let (start, label_end, end) = k.texts;
+            let text = |from: usize, to: usize| texts.get(from..to).unwrap_or_default();
+            (text(start, label_end), text(label_end, end))
+        };
+        if !rows.is_sorted_by(|a, b| destination(a) <= destination(b)) {
+            rows.sort_unstable_by(|a, b| destination(a).cmp(&destination(b)));
         }
         RowKeys { rows, texts }
     }
@@ -319,10 +326,6 @@ pub fn order_rows(
     let sorted = keys.sorted(sort);
     let rows = keys.filtered(&sorted, filter);
     (rows, keys.len())
-}
-
-fn rate(c: &ClusterSnapshot, stat: &str) -> f64 {
-    c.rate(stat).unwrap_or(-1.0)
 }
 
 /// The numbers a column sorts by, most significant first (descending).

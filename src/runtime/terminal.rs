@@ -3,10 +3,11 @@
 //! panics (the hook installed by [`TerminalGuard::enter`] restores before the default hook
 //! prints the message).
 //!
-//! Frames go through one buffer flushed once per frame (`Stdout` alone is line-buffered with
-//! a 1 KiB buffer, so a full-screen redraw, which has no newline, left in a dozen writes and
-//! a terminal could show half of it), bracketed by a synchronized update (DEC mode 2026;
-//! terminals without it ignore the sequence).
+//! Frames go through one buffer written out at the end of the frame (`Stdout` alone is
+//! line-buffered with a 1 KiB buffer, so a full-screen redraw, which has no newline, left in a
+//! dozen writes and a terminal could show half of it), bracketed by a synchronized update (DEC
+//! mode 2026; terminals without it ignore the sequence). ratatui flushes at the end of its
+//! draw, so the closing sequence follows in a second small write.
 
 use std::io::{self, BufWriter, Stdout, Write};
 
@@ -49,6 +50,8 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // A frame cut short (an error or a panic while drawing) left its update open.
+        let _ = queue!(self.terminal.backend_mut(), EndSynchronizedUpdate);
         let _ = self.terminal.show_cursor();
         restore();
     }
@@ -69,10 +72,16 @@ impl TerminalGuard {
     }
 }
 
-/// Leaves raw mode, the alternate screen and mouse capture (idempotent).
+/// Ends an open synchronized update and leaves raw mode, the alternate screen and mouse
+/// capture (idempotent). The panic hook calls it while a frame may be half written.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), DisableMouseCapture, LeaveAlternateScreen);
+    let _ = execute!(
+        io::stdout(),
+        EndSynchronizedUpdate,
+        DisableMouseCapture,
+        LeaveAlternateScreen
+    );
     let _ = execute!(io::stdout(), ratatui::crossterm::cursor::Show);
 }
 
