@@ -5,10 +5,11 @@
 //! chosen column (default: worst finding first). Views, key handling and the export all use
 //! this one list ([`App::overview_rows`]), so what is selected is what is drawn.
 //!
-//! The order is computed once per change — a new snapshot, filter or sort — by `update` and
-//! kept in [`RowOrder`]; a frame only reads it and builds the rows on screen. Sorting thousands
-//! of rows compares precomputed keys (severity from one pass over the findings), never looks a
-//! counter up inside the comparison.
+//! The order is computed once per change by `update` and kept in [`RowOrder`]; a frame only
+//! reads it and builds the rows on screen. A new snapshot or sort column sorts again, a filter
+//! change only filters the kept sorted rows again. What a row sorts and filters by is taken
+//! from each snapshot once ([`RowKeys`], in `Shown::new`), so sorting thousands of rows
+//! compares numbers and never looks a counter or a label up inside the comparison.
 
 use std::borrow::Cow;
 
