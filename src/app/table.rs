@@ -56,6 +56,12 @@ pub struct RowKeys {
     texts: String,
 }
 
+/// A row's label and cluster name in `texts`, from [`RowKey::texts`].
+fn label_and_name(texts: &str, (start, label_end, end): (usize, usize, usize)) -> (&str, &str) {
+    let text = |from: usize, to: usize| texts.get(from..to).unwrap_or_default();
+    (text(start, label_end), text(label_end, end))
+}
+
 /// A number that is not collected (or covers no time) sorts after every real one.
 const ABSENT: f64 = -1.0;
 
@@ -109,11 +115,7 @@ impl RowKeys {
         // Label, then name (unique: cluster names are), compared in the copied texts rather
         // than in clusters scattered in memory. The snapshot lists clusters by kind, then
         // name, so mostly in this order already.
-        let destination = |k: &RowKey| {
-            let (start, label_end, end) = k.texts;
-            let text = |from: usize, to: usize| texts.get(from..to).unwrap_or_default();
-            (text(start, label_end), text(label_end, end))
-        };
+        let destination = |k: &RowKey| label_and_name(&texts, k.texts);
         if !rows.is_sorted_by(|a, b| destination(a) <= destination(b)) {
             rows.sort_unstable_by(|a, b| destination(a).cmp(&destination(b)));
         }
@@ -122,9 +124,7 @@ impl RowKeys {
 
     /// Row `i`'s label and cluster name.
     fn texts(&self, i: usize) -> (&str, &str) {
-        let (start, label_end, end) = self.rows.get(i).map_or((0, 0, 0), |r| r.texts);
-        let text = |from: usize, to: usize| self.texts.get(from..to).unwrap_or_default();
-        (text(start, label_end), text(label_end, end))
+        label_and_name(&self.texts, self.rows.get(i).map_or((0, 0, 0), |r| r.texts))
     }
 
     /// Upstream clusters (before any filter).
@@ -190,7 +190,6 @@ pub struct RowOrder {
     /// The filter `rows` is for.
     filter: Option<String>,
     rows: Vec<Ranked>,
-    upstream: usize,
 }
 
 /// A row: where its cluster is in the snapshot and its worst finding.
@@ -229,7 +228,6 @@ impl RowOrder {
         }
         self.rows = keys.filtered(&self.sorted, view.filter.as_ref());
         self.filter = view.filter.as_ref().map(|f| f.text.clone());
-        self.upstream = keys.len();
     }
 }
 
@@ -289,19 +287,14 @@ impl App {
     /// or (if the app was changed without `update`) computed now.
     pub fn overview_rows(&self) -> OverviewRows<'_> {
         let shown = self.mesh.shown();
-        let clusters = shown.snapshot.clusters.as_slice();
-        if self.rows.fits(shown, &self.view) {
-            return OverviewRows {
-                clusters,
-                rows: Cow::Borrowed(&self.rows.rows),
-                upstream: self.rows.upstream,
-            };
-        }
-        let (rows, upstream) = order_rows(shown, self.view.filter.as_ref(), self.view.sort);
+        let rows = match self.rows.fits(shown, &self.view) {
+            true => Cow::Borrowed(self.rows.rows.as_slice()),
+            false => Cow::Owned(order_rows(shown, self.view.filter.as_ref(), self.view.sort)),
+        };
         OverviewRows {
-            clusters,
-            rows: Cow::Owned(rows),
-            upstream,
+            clusters: shown.snapshot.clusters.as_slice(),
+            rows,
+            upstream: shown.row_keys().len(),
         }
     }
 
@@ -317,16 +310,10 @@ impl App {
 }
 
 /// The overview's rows in order (positions in `shown.snapshot.clusters` with their worst
-/// finding's severity), and how many upstream clusters there are before the filter.
-pub fn order_rows(
-    shown: &Shown,
-    filter: Option<&Filter>,
-    sort: SortColumn,
-) -> (Vec<Ranked>, usize) {
+/// finding's severity).
+pub fn order_rows(shown: &Shown, filter: Option<&Filter>, sort: SortColumn) -> Vec<Ranked> {
     let keys = shown.row_keys();
-    let sorted = keys.sorted(sort);
-    let rows = keys.filtered(&sorted, filter);
-    (rows, keys.len())
+    keys.filtered(&keys.sorted(sort), filter)
 }
 
 /// The numbers a column sorts by, most significant first (descending).

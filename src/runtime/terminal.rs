@@ -22,7 +22,8 @@ use ratatui::crossterm::{execute, queue};
 
 pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
-/// Big enough for a full 4K-wide redraw with colours in one write.
+/// Room for a full redraw of a large terminal with colours in one write (a bigger frame is
+/// still written whole, in more pieces, inside its synchronized update).
 const FRAME_BUFFER: usize = 256 * 1024;
 
 /// Owns the terminal while the TUI runs.
