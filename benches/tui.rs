@@ -27,10 +27,12 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use meshtop::app::{
-    App, Msg, RebuildAt, RowKeys, Shown, SortColumn, is_upstream, order_rows, update,
+    App, Msg, RebuildAt, RowKeys, RowKeysBuilder, Shown, SortColumn, is_upstream, order_rows,
+    update,
 };
 use meshtop::collect::CollectorMsg;
 use meshtop::metrics::Timestamp;
+use meshtop::model::MeshSnapshot;
 use meshtop::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -89,6 +91,32 @@ fn app_with_rows(rows: usize, size: (u16, u16)) -> App {
     app
 }
 
+/// A copy of `snapshot` made cluster by cluster, as a rebuild makes them, with the row keys
+/// taken from each cluster as soon as it is made (when `take_keys`).
+fn rebuilt(snapshot: &MeshSnapshot, take_keys: bool) -> (MeshSnapshot, RowKeysBuilder) {
+    let mut keys = RowKeysBuilder::with_capacity(snapshot.clusters.len());
+    let mut copy = MeshSnapshot {
+        meshtop_version: snapshot.meshtop_version.clone(),
+        context: snapshot.context.clone(),
+        namespace: snapshot.namespace.clone(),
+        taken_at_unix_ms: snapshot.taken_at_unix_ms,
+        window_seconds: snapshot.window_seconds,
+        sources: snapshot.sources.clone(),
+        clusters: Vec::with_capacity(snapshot.clusters.len()),
+        config_issues: snapshot.config_issues.clone(),
+        proxies: snapshot.proxies.clone(),
+        subset_policies: snapshot.subset_policies.clone(),
+    };
+    for (at, c) in snapshot.clusters.iter().enumerate() {
+        let made = c.clone();
+        if take_keys {
+            keys.add(at, &made);
+        }
+        copy.clusters.push(made);
+    }
+    (copy, keys)
+}
+
 fn frame(terminal: &mut Terminal<TestBackend>, app: &App, theme: &Theme) {
     let drawn = terminal.draw(|f| meshtop::ui::draw(f, app, theme));
     black_box(drawn.map(|_| ()).ok());
@@ -112,18 +140,21 @@ fn bench_tui(c: &mut Criterion) {
         });
         // Each of these clones the 5,000-cluster app first (untimed, about a second).
         group.sample_size(20);
+        // A new snapshot shown as the dashboard shows it: its row keys were taken while each
+        // cluster was made (the setup stands in for the rebuild: it copies the clusters one by
+        // one and takes each one's keys at once), the findings' severities are added, the rows
+        // sorted, the frame drawn.
         group.bench_function("new_snapshot", |b| {
             b.iter_batched_ref(
                 || {
                     let next = app.clone();
-                    let shown = next.mesh.live.clone();
-                    (next, Some((shown.snapshot, shown.findings)), None)
+                    let (snapshot, keys) = rebuilt(&next.mesh.live.snapshot, true);
+                    let findings = next.mesh.live.findings.clone();
+                    (next, Some((snapshot, findings, keys)), None)
                 },
                 |(next, parts, replaced)| {
-                    // The keys are taken here, as the app does when a snapshot is shown; the
-                    // replaced snapshot is dropped after the measurement.
-                    if let Some((snapshot, findings)) = parts.take() {
-                        let shown = Shown::new(snapshot, findings);
+                    if let Some((snapshot, findings, keys)) = parts.take() {
+                        let shown = Shown::with_row_keys(snapshot, findings, keys, &next.mesh.live);
                         *replaced = Some(std::mem::replace(&mut next.mesh.live, shown));
                     }
                     update(
@@ -137,6 +168,15 @@ fn bench_tui(c: &mut Criterion) {
                 },
                 BatchSize::LargeInput,
             );
+        });
+        // What taking the keys adds to making the clusters: 5,000 clusters copied one by one,
+        // without and with their keys taken.
+        let live = &app.mesh.live.snapshot;
+        group.bench_function("make_clusters", |b| {
+            b.iter_with_large_drop(|| rebuilt(live, false));
+        });
+        group.bench_function("make_clusters_taking_keys", |b| {
+            b.iter_with_large_drop(|| rebuilt(live, true));
         });
         let mut filtering = app.clone();
         update(&mut filtering, key(KeyCode::Char('/')));

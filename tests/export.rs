@@ -98,7 +98,7 @@ fn inventory() -> ClusterSnapshot {
     });
     let istio = load_yaml(ISTIO, "test.yaml");
     let policy = resolve(&istio, &inv.key, "prod", &ResolveOptions::default());
-    inv.config = policy.map(|p| summarize(&p, None));
+    inv.config = policy.map(|p| Box::new(summarize(&p, None)));
     if let Some(cfg) = &mut inv.config {
         cfg.mismatches.push(ConfigMismatch {
             field: "idle_timeout_ms".into(),

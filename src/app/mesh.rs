@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
-use super::table::RowKeys;
+use super::table::{RowKeys, RowKeysBuilder};
 use crate::collect::CollectorMsg;
 use crate::diagnosis::{Finding, Thresholds, evaluate_with};
 use crate::istio::{IstioConfig, ResolveOptions, from_json_objects};
 use crate::kube::{IstioObjects, MeshPod, PodEvent};
 use crate::metrics::Timestamp;
 use crate::model::{
-    Collection, CollectionState, MeshSnapshot, SnapshotInput, SourceState, StatsCollection,
-    build_snapshot,
+    ClusterSnapshot, Collection, CollectionState, MeshSnapshot, SnapshotInput, SourceState,
+    StatsCollection, build_snapshot_visiting,
 };
 
 /// Points kept per sparkline.
@@ -58,8 +58,25 @@ pub struct Shown {
 
 impl Shown {
     pub fn new(snapshot: MeshSnapshot, findings: Vec<Finding>) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
         let keys = RowKeys::of(&snapshot, &findings);
+        Shown::with_keys(snapshot, findings, keys)
+    }
+
+    /// Shows `snapshot` with the row keys taken while it was built (`keys` has every cluster
+    /// of `snapshot`, in order, added), after `previous` (whose row order is kept when the
+    /// clusters are the same).
+    pub fn with_row_keys(
+        snapshot: MeshSnapshot,
+        findings: Vec<Finding>,
+        keys: RowKeysBuilder,
+        previous: &Shown,
+    ) -> Self {
+        let keys = keys.finish(&findings, Some(&previous.keys));
+        Shown::with_keys(snapshot, findings, keys)
+    }
+
+    fn with_keys(snapshot: MeshSnapshot, findings: Vec<Finding>, keys: RowKeys) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
         Shown {
             snapshot,
             findings,
@@ -215,7 +232,8 @@ impl MeshState {
         self.dirty = false;
         // Retention is enforced here: nothing is stored between two rebuilds without news.
         self.collection.prune(at.now);
-        let snapshot = self.build(at);
+        let mut keys = RowKeysBuilder::default();
+        let snapshot = self.build_visiting(at, &mut |i, c| keys.add(i, c));
         // The gap starts once a scrape is shown: until then (start, `:ns`, `:ctx`) every
         // tick with news rebuilds, so the first data appears at once.
         let scraped = (snapshot.sources.iter()).any(|s| {
@@ -227,11 +245,21 @@ impl MeshState {
         self.last_rebuild = scraped.then_some(at.now);
         let findings = evaluate_with(&snapshot, &self.thresholds);
         self.record_history(at);
-        self.live = Shown::new(snapshot, findings);
+        self.live = Shown::with_row_keys(snapshot, findings, keys, &self.live);
     }
 
     /// The snapshot `rebuild` would show at `at` (without findings and histories).
     pub fn build(&self, at: RebuildAt<'_>) -> MeshSnapshot {
+        self.build_visiting(at, &mut |_, _| {})
+    }
+
+    /// [`build`](Self::build), calling `visit` with each cluster and its position as soon as
+    /// it is made.
+    pub fn build_visiting(
+        &self,
+        at: RebuildAt<'_>,
+        visit: &mut dyn FnMut(usize, &ClusterSnapshot),
+    ) -> MeshSnapshot {
         let c = &self.collection;
         let istio = match &self.istio {
             IstioState::Available { config, .. } => Some(config),
@@ -253,7 +281,7 @@ impl MeshState {
             hosts: Some(&c.hosts),
             series: Some(&c.series),
         };
-        let mut snapshot = build_snapshot(&input);
+        let mut snapshot = build_snapshot_visiting(&input, visit);
         if let IstioState::NotAvailable { reason } = &self.istio {
             snapshot
                 .config_issues

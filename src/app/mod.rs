@@ -24,7 +24,8 @@ pub use action::{Action, SortColumn};
 pub use keymap::{Binding, KeyMap, Scope};
 pub use mesh::{HISTORY_STATS, IstioState, MeshState, RebuildAt, SPARK_POINTS, Shown};
 pub use table::{
-    OverviewRow, OverviewRows, Ranked, RowKeys, RowOrder, cluster_severity, is_upstream, order_rows,
+    OverviewRow, OverviewRows, Ranked, RowKeys, RowKeysBuilder, RowOrder, cluster_severity,
+    is_upstream, order_rows,
 };
 pub use update::update;
 pub use view_state::{Filter, Focus, Input, TableCursor, ViewState, hint_panel_height};

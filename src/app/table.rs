@@ -12,6 +12,7 @@
 //! compares numbers and never looks a counter or a label up inside the comparison.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use rustc_hash::FxHashMap;
 
@@ -49,11 +50,28 @@ pub fn is_upstream(c: &ClusterSnapshot) -> bool {
 /// row's position is its rank for the destination sort and for ties. The texts the `/` filter
 /// matches are copied side by side into one string, so a keystroke reads them from one
 /// block of memory rather than from every cluster of the snapshot.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RowKeys {
     rows: Vec<RowKey>,
     /// Each row's label then cluster name, in row order; a row's `texts` are offsets in here.
     texts: String,
+    /// Which destination order the rows are in: a new number when sorted, the previous keys'
+    /// number when their order was kept ([`RowKeysBuilder::finish`]), so a row index means
+    /// the same destination in both and the previous sort is a good start for the next.
+    layout: u64,
+}
+
+/// Keys are equal when their rows and texts are (whichever way the order was found).
+impl PartialEq for RowKeys {
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows && self.texts == other.texts
+    }
+}
+
+/// A number for a destination order just sorted.
+fn new_layout() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
 }
 
 /// A row's label and cluster name in `texts`, from [`RowKey::texts`].
@@ -61,6 +79,9 @@ fn label_and_name(texts: &str, (start, label_end, end): (usize, usize, usize)) -
     let text = |from: usize, to: usize| texts.get(from..to).unwrap_or_default();
     (text(start, label_end), text(label_end, end))
 }
+
+/// A row's sort keys: worst severity, the column's two numbers, the row (destination rank).
+type Keyed = (Option<Severity>, f64, f64, u32);
 
 /// A number that is not collected (or covers no time) sorts after every real one.
 const ABSENT: f64 = -1.0;
@@ -82,44 +103,30 @@ struct RowKey {
 }
 
 impl RowKeys {
+    /// The keys of `snapshot` read now, cluster by cluster. [`Mesh::rebuild`](super::MeshState::rebuild)
+    /// takes them while it builds each cluster instead ([`RowKeysBuilder`]).
     pub fn of(snapshot: &MeshSnapshot, findings: &[Finding]) -> RowKeys {
-        let mut severity: FxHashMap<&str, Severity> = FxHashMap::default();
-        for f in findings {
-            if let Some(cluster) = f.cluster.as_deref() {
-                let worst = severity.entry(cluster).or_insert(f.severity);
-                *worst = (*worst).max(f.severity);
-            }
+        let mut keys = RowKeysBuilder::with_capacity(snapshot.clusters.len());
+        for (at, c) in snapshot.clusters.iter().enumerate() {
+            keys.add(at, c);
         }
-        let clusters = &snapshot.clusters;
-        let rate = |c: &ClusterSnapshot, stat: &str| c.rate(stat).unwrap_or(ABSENT);
-        let mut texts = String::new();
-        let mut rows: Vec<RowKey> = (clusters.iter().enumerate())
-            .filter(|(_, c)| is_upstream(c))
-            .map(|(at, c)| {
-                let start = texts.len();
-                texts.push_str(&c.label);
-                let label_end = texts.len();
-                texts.push_str(&c.key.name);
-                RowKey {
-                    at,
-                    severity: severity.get(c.key.name.as_str()).copied(),
-                    timeouts: rate(c, "upstream_rq_timeout"),
-                    requests: rate(c, "upstream_rq_total"),
-                    destroyed: rate(c, "upstream_cx_destroy_with_active_rq"),
-                    errors: rate(c, "upstream_rq_5xx"),
-                    p99_ms: c.upstream_rq_time_p99_ms.unwrap_or(ABSENT),
-                    texts: (start, label_end, texts.len()),
-                }
-            })
-            .collect();
-        // Label, then name (unique: cluster names are), compared in the copied texts rather
-        // than in clusters scattered in memory. The snapshot lists clusters by kind, then
-        // name, so mostly in this order already.
-        let destination = |k: &RowKey| label_and_name(&texts, k.texts);
-        if !rows.is_sorted_by(|a, b| destination(a) <= destination(b)) {
-            rows.sort_unstable_by(|a, b| destination(a).cmp(&destination(b)));
+        keys.finish(findings, None)
+    }
+
+    /// `rows` (in snapshot order, their texts in `texts`) in this keys' destination order, when
+    /// they are the same clusters with the same labels at the same positions; `None` otherwise.
+    fn same_destinations(&self, rows: &[RowKey], texts: &str) -> Option<Vec<RowKey>> {
+        if self.rows.len() != rows.len() || self.texts != texts {
+            return None;
         }
-        RowKeys { rows, texts }
+        // Equal texts and, row for row, equal positions and offsets: the same labels and names.
+        let mut ordered = Vec::with_capacity(rows.len());
+        for kept in &self.rows {
+            let i = rows.binary_search_by_key(&kept.at, |r| r.at).ok()?;
+            let row = rows.get(i).copied().filter(|r| r.texts == kept.texts)?;
+            ordered.push(row);
+        }
+        Some(ordered)
     }
 
     /// Row `i`'s label and cluster name.
@@ -137,27 +144,44 @@ impl RowKeys {
     }
 
     /// Positions in `self.rows` ordered by `sort`.
-    fn sorted(&self, sort: SortColumn) -> Vec<u32> {
+    ///
+    /// `start`, when given, is the order of the same rows by the same column for the previous
+    /// snapshot (same layout): sorting starts from it, so rows whose numbers did not change
+    /// their rank cost one comparison each.
+    fn sorted(&self, sort: SortColumn, start: Option<&[u32]>) -> Vec<u32> {
         let rank = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         if sort == SortColumn::Destination {
             return (0..self.rows.len()).map(rank).collect();
         }
-        // (keys, rank): a total order, so the faster unstable sort is safe.
-        let mut keyed: Vec<(Option<Severity>, f64, f64, u32)> = (self.rows.iter().enumerate())
-            .map(|(i, k)| {
-                let (first, second) = numbers(k, sort);
-                let severity = (sort == SortColumn::Severity)
-                    .then_some(k.severity)
-                    .flatten();
-                (severity, first, second, rank(i))
-            })
-            .collect();
-        keyed.sort_unstable_by(|a, b| {
+        let keyed_row = |i: u32| {
+            let k = usize::try_from(i).ok().and_then(|i| self.rows.get(i))?;
+            let (first, second) = numbers(k, sort);
+            let severity = (sort == SortColumn::Severity)
+                .then_some(k.severity)
+                .flatten();
+            Some((severity, first, second, i))
+        };
+        let order = |a: &Keyed, b: &Keyed| {
             (b.0.cmp(&a.0))
                 .then_with(|| b.1.total_cmp(&a.1))
                 .then_with(|| b.2.total_cmp(&a.2))
                 .then_with(|| a.3.cmp(&b.3))
-        });
+        };
+        // (keys, rank) is a total order: the stable sort (fast on nearly sorted rows) and the
+        // unstable one give the same result.
+        let keyed: Vec<Keyed> = match start.filter(|s| s.len() == self.rows.len()) {
+            Some(start) => {
+                let mut keyed: Vec<Keyed> = start.iter().filter_map(|i| keyed_row(*i)).collect();
+                keyed.sort_by(order);
+                keyed
+            }
+            None => {
+                let all = (0..self.rows.len()).map(rank);
+                let mut keyed: Vec<Keyed> = all.filter_map(keyed_row).collect();
+                keyed.sort_unstable_by(order);
+                keyed
+            }
+        };
         keyed.into_iter().map(|k| k.3).collect()
     }
 
@@ -179,6 +203,101 @@ impl RowKeys {
     }
 }
 
+/// [`RowKeys`] taken one cluster at a time, in snapshot order, as a snapshot is built: each
+/// cluster is read while it is still in the cache rather than all of them again afterwards
+/// (at 5,000 clusters, reading them back cold costs several milliseconds). The severities are
+/// added by [`finish`](Self::finish), once the findings are known.
+#[derive(Debug, Clone, Default)]
+pub struct RowKeysBuilder {
+    rows: Vec<RowKey>,
+    texts: String,
+}
+
+impl RowKeysBuilder {
+    /// Room for `clusters` clusters (and their texts, at a typical length).
+    pub fn with_capacity(clusters: usize) -> Self {
+        RowKeysBuilder {
+            rows: Vec::with_capacity(clusters),
+            texts: String::with_capacity(clusters.saturating_mul(96)),
+        }
+    }
+
+    /// Takes the keys of the cluster at position `at` of the snapshot, if the overview lists it.
+    pub fn add(&mut self, at: usize, c: &ClusterSnapshot) {
+        if !is_upstream(c) {
+            return;
+        }
+        let texts = &mut self.texts;
+        let start = texts.len();
+        texts.push_str(&c.label);
+        let label_end = texts.len();
+        texts.push_str(&c.key.name);
+        let mut key = RowKey {
+            at,
+            severity: None,
+            timeouts: ABSENT,
+            requests: ABSENT,
+            destroyed: ABSENT,
+            errors: ABSENT,
+            p99_ms: c.upstream_rq_time_p99_ms.unwrap_or(ABSENT),
+            texts: (start, label_end, texts.len()),
+        };
+        // One pass over the counters (a few dozen, in name order) rather than four searches.
+        for (name, window) in &c.counters {
+            let slot = match &**name {
+                "upstream_rq_timeout" => &mut key.timeouts,
+                "upstream_rq_total" => &mut key.requests,
+                "upstream_cx_destroy_with_active_rq" => &mut key.destroyed,
+                "upstream_rq_5xx" => &mut key.errors,
+                _ => continue,
+            };
+            *slot = window.rate.unwrap_or(ABSENT);
+        }
+        self.rows.push(key);
+    }
+
+    /// The keys, with each row's worst finding, in destination order. `previous` (the keys of
+    /// the snapshot shown before) lends its order when both snapshots list the same clusters
+    /// with the same labels at the same positions, the usual case from one poll to the next,
+    /// so the rows are not sorted again.
+    pub fn finish(self, findings: &[Finding], previous: Option<&RowKeys>) -> RowKeys {
+        let RowKeysBuilder { mut rows, texts } = self;
+        let mut severity: FxHashMap<&str, Severity> = FxHashMap::default();
+        for f in findings {
+            if let Some(cluster) = f.cluster.as_deref() {
+                let worst = severity.entry(cluster).or_insert(f.severity);
+                *worst = (*worst).max(f.severity);
+            }
+        }
+        if !severity.is_empty() {
+            for row in &mut rows {
+                let (_, name) = label_and_name(&texts, row.texts);
+                row.severity = severity.get(name).copied();
+            }
+        }
+        // Label, then name (unique: cluster names are), compared in the copied texts rather
+        // than in clusters scattered in memory. The snapshot lists clusters by kind, then
+        // name, so mostly in this order already.
+        if let Some(same) = previous.and_then(|p| p.same_destinations(&rows, &texts)) {
+            let layout = previous.map_or_else(new_layout, |p| p.layout);
+            return RowKeys {
+                rows: same,
+                texts,
+                layout,
+            };
+        }
+        let destination = |k: &RowKey| label_and_name(&texts, k.texts);
+        if !rows.is_sorted_by(|a, b| destination(a) <= destination(b)) {
+            rows.sort_unstable_by(|a, b| destination(a).cmp(&destination(b)));
+        }
+        RowKeys {
+            rows,
+            texts,
+            layout: new_layout(),
+        }
+    }
+}
+
 /// The overview's order, kept by `update` between changes: the rows sorted for a snapshot
 /// and sort column, and of those the ones the filter lets through. A filter keystroke only
 /// filters the sorted rows again; a new snapshot or sort column sorts again.
@@ -186,6 +305,8 @@ impl RowKeys {
 pub struct RowOrder {
     /// The snapshot generation and sort column `sorted` is for.
     sorted_for: Option<(u64, SortColumn)>,
+    /// The layout of the keys `sorted` was sorted from.
+    sorted_layout: u64,
     sorted: Vec<u32>,
     /// The filter `rows` is for.
     filter: Option<String>,
@@ -223,8 +344,13 @@ impl RowOrder {
         let keys = shown.row_keys();
         let sorted_for = Some((shown.generation(), view.sort));
         if self.sorted_for != sorted_for {
-            self.sorted = keys.sorted(view.sort);
+            // The previous snapshot's order by the same column, when its rows are these.
+            let start = (self.sorted_for.map(|(_, column)| column) == Some(view.sort)
+                && self.sorted_layout == keys.layout)
+                .then_some(self.sorted.as_slice());
+            self.sorted = keys.sorted(view.sort, start);
             self.sorted_for = sorted_for;
+            self.sorted_layout = keys.layout;
         }
         self.rows = keys.filtered(&self.sorted, view.filter.as_ref());
         self.filter = view.filter.as_ref().map(|f| f.text.clone());
@@ -313,7 +439,7 @@ impl App {
 /// finding's severity).
 pub fn order_rows(shown: &Shown, filter: Option<&Filter>, sort: SortColumn) -> Vec<Ranked> {
     let keys = shown.row_keys();
-    keys.filtered(&keys.sorted(sort), filter)
+    keys.filtered(&keys.sorted(sort, None), filter)
 }
 
 /// The numbers a column sorts by, most significant first (descending).

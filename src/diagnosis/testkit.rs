@@ -133,7 +133,7 @@ impl SnapBuilder {
         if let Some(istio) = &self.istio {
             for c in &mut self.snap.clusters {
                 let policy = resolve(istio, &c.key, "prod", &ResolveOptions::default());
-                c.config = policy.map(|p| summarize(&p, c.effective_config.as_ref()));
+                c.config = policy.map(|p| Box::new(summarize(&p, c.effective_config.as_deref())));
             }
         }
         for (name, m) in self.mismatches {

@@ -195,7 +195,7 @@ fn sidecar_problems(app: &App, snap: &MeshSnapshot) -> Vec<String> {
 /// The cells of one overview row, formatted as the TUI formats them.
 fn row(shown: &Shown, r: &OverviewRow) -> Vec<String> {
     let (c, finding) = (r.cluster, r.severity);
-    let cfg = c.config.as_ref();
+    let cfg = c.config.as_deref();
     vec![
         finding.map_or(String::new(), |s| s.word().to_string()),
         c.label.clone(),

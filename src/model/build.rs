@@ -42,6 +42,16 @@ pub struct SnapshotInput<'a> {
 
 /// Builds the snapshot: every cluster any client pod has, outbound services first.
 pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
+    build_snapshot_visiting(input, &mut |_, _| {})
+}
+
+/// [`build_snapshot`], calling `visit` with each cluster and its position in
+/// `MeshSnapshot::clusters` as soon as it is made, while it is still in the cache (the TUI takes
+/// its sort keys there).
+pub fn build_snapshot_visiting(
+    input: &SnapshotInput<'_>,
+    visit: &mut dyn FnMut(usize, &ClusterSnapshot),
+) -> MeshSnapshot {
     let mut clusters: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for pod in input.store.pods() {
         for cluster in input.store.clusters(pod) {
@@ -59,15 +69,19 @@ pub fn build_snapshot(input: &SnapshotInput<'_>) -> MeshSnapshot {
             }
         }
     }
-    let mut out: Vec<ClusterSnapshot> = clusters
-        .into_iter()
-        .map(|(name, clients)| cluster_snapshot(input, &name, clients))
+    // Kind first, then name: the map is in name order and the sort is stable. Sorted before
+    // the clusters are made, so each is made at its final position.
+    let mut named: Vec<(ClusterKey, String, Vec<String>)> = (clusters.into_iter())
+        .map(|(name, clients)| (ClusterKey::parse(&name), name, clients))
         .collect();
-    out.sort_by(|a, b| {
-        rank(&a.key)
-            .cmp(&rank(&b.key))
-            .then_with(|| a.key.name.cmp(&b.key.name))
-    });
+    named.sort_by_key(|(key, _, _)| rank(key));
+    let mut out: Vec<ClusterSnapshot> = (named.into_iter().enumerate())
+        .map(|(at, (key, name, clients))| {
+            let cluster = cluster_snapshot(input, key, &name, clients);
+            visit(at, &cluster);
+            cluster
+        })
+        .collect();
     let window = input.series.map(|series| Window {
         series,
         clusters: input.store,
@@ -125,12 +139,12 @@ fn rank(key: &ClusterKey) -> u8 {
 
 fn cluster_snapshot(
     input: &SnapshotInput<'_>,
+    key: ClusterKey,
     name: &str,
     mut clients: Vec<String>,
 ) -> ClusterSnapshot {
     clients.sort();
     clients.dedup();
-    let key = ClusterKey::parse(name);
     let effective = clients.iter().find_map(|pod| {
         input
             .config_dumps
@@ -162,8 +176,8 @@ fn cluster_snapshot(
         upstream_rq_time_p99_ms,
         endpoints: endpoints(input, name, &clients),
         per_pod,
-        config,
-        effective_config: effective,
+        config: config.map(Box::new),
+        effective_config: effective.map(Box::new),
         clients,
         key,
         requests: Vec::new(),

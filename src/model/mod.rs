@@ -17,7 +17,7 @@ pub mod config_summary;
 pub mod requests;
 pub mod snapshot;
 
-pub use build::{SnapshotInput, build_snapshot};
+pub use build::{SnapshotInput, build_snapshot, build_snapshot_visiting};
 pub use collection::{Collection, stats_collection};
 pub use config_summary::{ConfigMismatch, ConfigSummary, summarize};
 pub use snapshot::{

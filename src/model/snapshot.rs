@@ -130,10 +130,10 @@ pub struct ClusterSnapshot {
     pub endpoints: Option<EndpointView>,
     /// The Istio configuration that applies, with sources and Envoy's effective values.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<ConfigSummary>,
+    pub config: Option<Box<ConfigSummary>>,
     /// Envoy's effective settings from a client's `/config_dump`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub effective_config: Option<ConfigView>,
+    pub effective_config: Option<Box<ConfigView>>,
     /// Per client pod, when asked for (drill-down).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_pod: Vec<PodClusterView>,

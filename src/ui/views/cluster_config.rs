@@ -138,7 +138,7 @@ pub fn lines<'a>(c: &ClusterSnapshot, width: u16, theme: &Theme) -> Vec<Line<'a>
         format!("  {}SOURCE", columns.concat()),
         theme.header,
     ));
-    let effective = c.effective_config.as_ref();
+    let effective = c.effective_config.as_deref();
     for (label, field, configured, effective_of) in SETTINGS {
         let value = (configured(s), effective.and_then(effective_of));
         out.push(setting_line(s, (label, field), value, theme));
