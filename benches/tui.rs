@@ -8,12 +8,16 @@
 //!   sparklines, the hint panel, the footer) into an offscreen buffer, as every tick or key
 //!   draws it — the row order is the one `update` keeps;
 //! - `order`: the 5,000 rows filtered and sorted (severity first), alone;
-//! - `row_keys`: what sorting and filtering need, taken from a new snapshot and its findings
-//!   once (worst severity per cluster, five numbers, destination order) — part of building the
-//!   shown snapshot (`Shown::new`), once per poll interval at most;
-//! - `new_snapshot`: a new snapshot arrived (once per poll interval at most): its keys are
-//!   taken (`Shown::new`, as `row_keys`), the 5,000 rows sorted again (severity first), then
-//!   the frame is drawn;
+//! - `row_keys`: what sorting and filtering need (worst severity per cluster, five numbers,
+//!   destination order) read back from a finished snapshot and its findings (`RowKeys::of`,
+//!   as the headless export does);
+//! - `new_snapshot`, `new_snapshot_new_numbers`, `new_snapshot_new_clusters`: a new snapshot
+//!   arrived (once per poll interval at most) with its keys taken while its clusters were
+//!   made (`RowKeysBuilder`, as the rebuild does): severities added (`Shown::with_row_keys`),
+//!   the 5,000 rows sorted again (severity first), the frame drawn — for the same clusters
+//!   and numbers, the same clusters with moved numbers, and a relabelled cluster;
+//! - `make_clusters`, `make_clusters_taking_keys`: 5,000 clusters copied one by one, without
+//!   and with their keys taken (what taking them adds to making the clusters);
 //! - `filter_keystroke`: one key typed into the `/` filter (the regex is compiled, the 5,000
 //!   sorted rows are matched again, no new sort), then the frame is drawn.
 //!
@@ -91,6 +95,27 @@ fn app_with_rows(rows: usize, size: (u16, u16)) -> App {
     app
 }
 
+/// A change made to a snapshot before it is shown again.
+type Change = fn(&mut MeshSnapshot);
+
+/// Gives every upstream cluster the next one's counters and p99.
+fn move_numbers(snapshot: &mut MeshSnapshot) {
+    let upstream: Vec<usize> = (0..snapshot.clusters.len())
+        .filter(|i| is_upstream(&snapshot.clusters[*i]))
+        .collect();
+    let numbers: Vec<_> = (upstream.iter())
+        .map(|i| {
+            let c = &snapshot.clusters[*i];
+            (c.counters.clone(), c.upstream_rq_time_p99_ms)
+        })
+        .collect();
+    for (n, i) in upstream.iter().enumerate() {
+        let (counters, p99) = numbers[(n + 1) % numbers.len()].clone();
+        snapshot.clusters[*i].counters = counters;
+        snapshot.clusters[*i].upstream_rq_time_p99_ms = p99;
+    }
+}
+
 /// A copy of `snapshot` made cluster by cluster, as a rebuild makes them, with the row keys
 /// taken from each cluster as soon as it is made (when `take_keys`).
 fn rebuilt(snapshot: &MeshSnapshot, take_keys: bool) -> (MeshSnapshot, RowKeysBuilder) {
@@ -138,37 +163,55 @@ fn bench_tui(c: &mut Criterion) {
             let shown = &app.mesh.live;
             b.iter(|| RowKeys::of(&shown.snapshot, &shown.findings));
         });
-        // Each of these clones the 5,000-cluster app first (untimed, about a second).
+        // These clone the 5,000-cluster app first (untimed, about a second).
         group.sample_size(20);
         // A new snapshot shown as the dashboard shows it: its row keys were taken while each
         // cluster was made (the setup stands in for the rebuild: it copies the clusters one by
-        // one and takes each one's keys at once), the findings' severities are added, the rows
-        // sorted, the frame drawn.
-        group.bench_function("new_snapshot", |b| {
-            b.iter_batched_ref(
-                || {
-                    let next = app.clone();
-                    let (snapshot, keys) = rebuilt(&next.mesh.live.snapshot, true);
-                    let findings = next.mesh.live.findings.clone();
-                    (next, Some((snapshot, findings, keys)), None)
-                },
-                |(next, parts, replaced)| {
-                    if let Some((snapshot, findings, keys)) = parts.take() {
-                        let shown = Shown::with_row_keys(snapshot, findings, keys, &next.mesh.live);
-                        *replaced = Some(std::mem::replace(&mut next.mesh.live, shown));
-                    }
-                    update(
-                        next,
-                        Msg::Resize {
-                            width: size.0,
-                            height: size.1,
-                        },
-                    );
-                    frame(&mut terminal, next, &theme);
-                },
-                BatchSize::LargeInput,
-            );
-        });
+        // one and takes each one's keys at once), then, timed: the findings' severities added,
+        // the rows sorted, the frame drawn (the replaced snapshot is dropped afterwards).
+        // Three cases: the same clusters with the same numbers (the order of both sorts kept
+        // as is); the same clusters with every row's numbers moved to the next row (the
+        // destination order kept, the column re-sorted from the previous order); and one
+        // cluster relabelled (everything sorted from scratch).
+        let cases: [(&str, Change); 3] = [
+            ("new_snapshot", |_| {}),
+            ("new_snapshot_new_numbers", move_numbers),
+            ("new_snapshot_new_clusters", |s| {
+                if let Some(c) = s.clusters.iter_mut().find(|c| is_upstream(c)) {
+                    c.label = format!("{} (relabelled)", c.label);
+                }
+            }),
+        ];
+        for (name, change) in cases {
+            group.bench_function(name, |b| {
+                b.iter_batched_ref(
+                    || {
+                        let next = app.clone();
+                        let mut snapshot = next.mesh.live.snapshot.clone();
+                        change(&mut snapshot);
+                        let (snapshot, keys) = rebuilt(&snapshot, true);
+                        let findings = next.mesh.live.findings.clone();
+                        (next, Some((snapshot, findings, keys)), None)
+                    },
+                    |(next, parts, replaced)| {
+                        if let Some((snapshot, findings, keys)) = parts.take() {
+                            let shown =
+                                Shown::with_row_keys(snapshot, findings, keys, &next.mesh.live);
+                            *replaced = Some(std::mem::replace(&mut next.mesh.live, shown));
+                        }
+                        update(
+                            next,
+                            Msg::Resize {
+                                width: size.0,
+                                height: size.1,
+                            },
+                        );
+                        frame(&mut terminal, next, &theme);
+                    },
+                    BatchSize::LargeInput,
+                );
+            });
+        }
         // What taking the keys adds to making the clusters: 5,000 clusters copied one by one,
         // without and with their keys taken.
         let live = &app.mesh.live.snapshot;

@@ -75,6 +75,15 @@ fn keepalive(size: (u16, u16)) -> Rig {
     rig
 }
 
+/// The row keys of `snapshot` taken cluster by cluster, as the rebuild takes them.
+fn taken_keys(snapshot: &meshtop::model::MeshSnapshot) -> meshtop::app::RowKeysBuilder {
+    let mut keys = meshtop::app::RowKeysBuilder::default();
+    for (at, c) in snapshot.clusters.iter().enumerate() {
+        keys.add(at, c);
+    }
+    keys
+}
+
 /// Compares the screen with `snapshots/tui_views__NAME.snap`.
 fn assert_screen(name: &str, app: &App) {
     let screen = render(app);
@@ -635,66 +644,94 @@ fn keys_taken_during_the_rebuild_equal_keys_read_from_the_snapshot() {
     );
 }
 
-/// A new snapshot keeps the previous one's destination order only when it lists the same
-/// clusters with the same labels at the same positions; any other change sorts again. Each
-/// case is compared with keys sorted from scratch.
+/// A new snapshot keeps the previous one's destination order (its layout) only when it lists
+/// the same clusters with the same labels at the same positions; any other change sorts
+/// again. Each case is also compared with keys sorted from scratch.
 #[test]
 fn the_destination_order_is_kept_only_for_the_same_clusters() {
-    use meshtop::app::{RowKeys, RowKeysBuilder};
+    use meshtop::app::{RowKeys, SortColumn, is_upstream, order_rows};
     use meshtop::model::MeshSnapshot;
 
     let live = keepalive((120, 40)).app.mesh.live;
     let previous = live.row_keys();
-    let keys_after = |snapshot: &MeshSnapshot| {
-        let mut keys = RowKeysBuilder::default();
-        for (at, c) in snapshot.clusters.iter().enumerate() {
-            keys.add(at, c);
-        }
-        keys.finish(&live.findings, Some(previous))
-    };
+    let keys_after =
+        |snapshot: &MeshSnapshot| taken_keys(snapshot).finish(&live.findings, Some(previous));
     let fresh = |snapshot: &MeshSnapshot| RowKeys::of(snapshot, &live.findings);
-    let first_upstream = (live.snapshot.clusters.iter())
-        .position(meshtop::app::is_upstream)
-        .unwrap();
+    let destinations = |snapshot: &MeshSnapshot| -> Vec<String> {
+        let shown = meshtop::app::Shown::new(snapshot.clone(), live.findings.clone());
+        (order_rows(&shown, None, SortColumn::Destination).iter())
+            .map(|r| snapshot.clusters[r.at].key.name.clone())
+            .collect()
+    };
+    let upstream: Vec<usize> = (0..live.snapshot.clusters.len())
+        .filter(|i| is_upstream(&live.snapshot.clusters[*i]))
+        .collect();
+    let first_upstream = upstream[0];
 
-    let same = live.snapshot.clone();
-    assert_eq!(keys_after(&same), fresh(&same), "same clusters");
+    // The same clusters with other numbers: the order is kept, the numbers are the new ones.
+    let mut same = live.snapshot.clone();
+    let busiest = (upstream.iter().copied())
+        .max_by(|a, b| {
+            let rate = |i: usize| same.clusters[i].rate("upstream_rq_total").unwrap_or(0.0);
+            rate(*a).total_cmp(&rate(*b))
+        })
+        .unwrap();
+    let counters = same.clusters[busiest].counters.clone();
+    assert_ne!(busiest, first_upstream);
+    same.clusters[first_upstream].counters = counters;
+    let kept = keys_after(&same);
+    assert_eq!(
+        kept.layout(),
+        previous.layout(),
+        "same clusters: order kept"
+    );
+    assert_ne!(kept, *previous, "the new numbers are in the kept keys");
+    assert_eq!(kept, fresh(&same));
 
     // Same length, so only the texts differ (every offset is the same).
     let mut relabelled = live.snapshot.clone();
     let label = &mut relabelled.clusters[first_upstream].label;
     *label = "z".repeat(label.len());
-    assert_ne!(fresh(&relabelled), *previous, "the relabelled row moves");
-    assert_eq!(
-        keys_after(&relabelled),
-        fresh(&relabelled),
-        "a label changed"
+    assert_ne!(
+        destinations(&relabelled),
+        destinations(&live.snapshot),
+        "the relabelled row moves"
     );
-
     // The same characters, split elsewhere between label and name (an empty label sorts
     // first), so only the offsets differ.
     let mut resplit = live.snapshot.clone();
     let c = &mut resplit.clusters[first_upstream];
     c.key.name = format!("{}{}", std::mem::take(&mut c.label), c.key.name);
-    assert_ne!(fresh(&resplit), *previous, "the row with no label moves");
-    assert_eq!(
-        keys_after(&resplit),
-        fresh(&resplit),
-        "label and name split elsewhere"
+    assert_ne!(
+        destinations(&resplit),
+        destinations(&live.snapshot),
+        "the row with no label moves"
     );
-
     let mut fewer = live.snapshot.clone();
     fewer.clusters.remove(first_upstream);
-    assert_eq!(keys_after(&fewer), fresh(&fewer), "a cluster gone");
-
     let mut moved = live.snapshot.clone();
     let c = moved.clusters.remove(first_upstream);
     moved.clusters.push(c);
-    assert_eq!(
-        keys_after(&moved),
-        fresh(&moved),
-        "a cluster at another position"
-    );
+    // A cluster the overview does not list, put first: texts and offsets are the same, every
+    // position is one further.
+    let mut shifted = live.snapshot.clone();
+    let inbound = (live.snapshot.clusters.iter())
+        .find(|c| !is_upstream(c))
+        .expect("the demo has inbound clusters")
+        .clone();
+    shifted.clusters.insert(0, inbound);
+
+    for (name, snapshot) in [
+        ("a label changed", &relabelled),
+        ("label and name split elsewhere", &resplit),
+        ("a cluster gone", &fewer),
+        ("a cluster at another position", &moved),
+        ("every position shifted", &shifted),
+    ] {
+        let keys = keys_after(snapshot);
+        assert_ne!(keys.layout(), previous.layout(), "{name}: sorted again");
+        assert_eq!(keys, fresh(snapshot), "{name}");
+    }
 }
 
 /// A new snapshot of the same clusters is sorted starting from the previous snapshot's order
@@ -702,7 +739,7 @@ fn the_destination_order_is_kept_only_for_the_same_clusters() {
 /// order sorted from scratch, for every column.
 #[test]
 fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
-    use meshtop::app::{RowKeysBuilder, Shown, is_upstream, order_rows};
+    use meshtop::app::{Shown, is_upstream, order_rows};
 
     let mut app = keepalive((120, 40)).app;
     for letter in ['S', 'D', 'R', 'T', 'C', 'E', 'L'] {
@@ -727,11 +764,9 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
             snapshot.clusters[*i].counters = counters;
             snapshot.clusters[*i].upstream_rq_time_p99_ms = p99;
         }
-        let mut keys = RowKeysBuilder::default();
-        for (at, c) in snapshot.clusters.iter().enumerate() {
-            keys.add(at, c);
-        }
+        let keys = taken_keys(&snapshot);
         let findings = app.mesh.live.findings.clone();
+        let layout = app.mesh.live.row_keys().layout();
         app.mesh.live = Shown::with_row_keys(snapshot, findings, keys, &app.mesh.live);
         send(
             &mut app,
@@ -739,6 +774,16 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
                 width: 120,
                 height: 40,
             },
+        );
+        let live = &app.mesh.live;
+        assert_eq!(
+            live.row_keys().layout(),
+            layout,
+            "{sort:?}: the same clusters"
+        );
+        assert_eq!(
+            live.row_keys(),
+            &meshtop::app::RowKeys::of(&live.snapshot, &live.findings)
         );
         let after: Vec<String> = (app.overview_rows().iter())
             .map(|r| r.cluster.key.name.clone())
@@ -778,14 +823,14 @@ fn kept_row_order_equals_a_plain_sort_for_every_column_and_filter() {
         for (t, template) in templates.iter().enumerate() {
             let mut c = template.clone();
             c.key.name = format!("{}-copy{i}", template.key.name);
-            // Labels in the opposite order of names, and copies 1 and 2 sharing one label.
+            // Labels in the opposite order of names, and copies 2 and 3 sharing one label.
             c.label = format!("{} copy{}", template.label, 3 - i.min(2));
             if (i + t) % 3 == 0 {
                 c.counters.remove("upstream_rq_timeout");
                 c.upstream_rq_time_p99_ms = None;
             }
-            // Findings on the copies whose labels sort last among equal numbers, so only
-            // the severity puts them first.
+            // Findings on copies 0 and 2: copy 0's label sorts last among equal numbers, so
+            // only its severity puts it first.
             if i % 2 == 0 {
                 for f in &live.findings {
                     if f.cluster.as_deref() == Some(template.key.name.as_str()) {
@@ -870,9 +915,11 @@ fn kept_row_order_equals_a_plain_sort_for_every_column_and_filter() {
         key(&mut app, KeyCode::Backspace);
         assert_eq!(shown_rows(&app), expected(column, "pri"), "{column:?}");
         key(&mut app, KeyCode::Enter);
-        // A new snapshot under the filter sorts again.
+        // A new snapshot (the same clusters, keys taken as the rebuild takes them) under the
+        // filter sorts again, starting from the previous order.
         let again = app.mesh.live.clone();
-        app.mesh.live = Shown::new(again.snapshot, again.findings);
+        let keys = taken_keys(&again.snapshot);
+        app.mesh.live = Shown::with_row_keys(again.snapshot, again.findings, keys, &app.mesh.live);
         send(
             &mut app,
             Msg::Resize {

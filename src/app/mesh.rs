@@ -72,6 +72,8 @@ impl Shown {
         previous: &Shown,
     ) -> Self {
         let keys = keys.finish(&findings, Some(&previous.keys));
+        // Every debug test that rebuilds checks the keys taken during the rebuild.
+        debug_assert_eq!(keys, RowKeys::of(&snapshot, &findings));
         Shown::with_keys(snapshot, findings, keys)
     }
 
@@ -232,7 +234,7 @@ impl MeshState {
         self.dirty = false;
         // Retention is enforced here: nothing is stored between two rebuilds without news.
         self.collection.prune(at.now);
-        let mut keys = RowKeysBuilder::default();
+        let mut keys = RowKeysBuilder::with_capacity(self.live.snapshot.clusters.len());
         let snapshot = self.build_visiting(at, &mut |i, c| keys.add(i, c));
         // The gap starts once a scrape is shown: until then (start, `:ns`, `:ctx`) every
         // tick with news rebuilds, so the first data appears at once.

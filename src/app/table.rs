@@ -8,8 +8,9 @@
 //! The order is computed once per change by `update` and kept in [`RowOrder`]; a frame only
 //! reads it and builds the rows on screen. A new snapshot or sort column sorts again, a filter
 //! change only filters the kept sorted rows again. What a row sorts and filters by is taken
-//! from each snapshot once ([`RowKeys`], in `Shown::new`), so sorting thousands of rows
-//! compares numbers and never looks a counter or a label up inside the comparison.
+//! once per snapshot ([`RowKeys`]; the rebuild takes it while it makes each cluster), so
+//! sorting thousands of rows compares numbers and never looks a counter or a label up inside
+//! the comparison.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -44,7 +45,7 @@ pub fn is_upstream(c: &ClusterSnapshot) -> bool {
 }
 
 /// What the overview sorts and filters by, for each upstream cluster of one snapshot:
-/// computed once when the snapshot is shown ([`Shown::new`]), so a new sort or filter
+/// taken once per snapshot ([`RowKeysBuilder`], [`RowKeys::of`]), so a new sort or filter
 /// compares a few numbers per row instead of searching each cluster's counters and the
 /// findings again. The rows are in destination order (label, then Envoy cluster name), so a
 /// row's position is its rank for the destination sort and for ties. The texts the `/` filter
@@ -103,8 +104,9 @@ struct RowKey {
 }
 
 impl RowKeys {
-    /// The keys of `snapshot` read now, cluster by cluster. [`Mesh::rebuild`](super::MeshState::rebuild)
-    /// takes them while it builds each cluster instead ([`RowKeysBuilder`]).
+    /// The keys of `snapshot`, read back from it cluster by cluster (headless export, tests).
+    /// [`MeshState::rebuild`](super::MeshState::rebuild) takes them while it makes each
+    /// cluster instead ([`RowKeysBuilder`]).
     pub fn of(snapshot: &MeshSnapshot, findings: &[Finding]) -> RowKeys {
         let mut keys = RowKeysBuilder::with_capacity(snapshot.clusters.len());
         for (at, c) in snapshot.clusters.iter().enumerate() {
@@ -132,6 +134,12 @@ impl RowKeys {
     /// Row `i`'s label and cluster name.
     fn texts(&self, i: usize) -> (&str, &str) {
         label_and_name(&self.texts, self.rows.get(i).map_or((0, 0, 0), |r| r.texts))
+    }
+
+    /// Which destination order the rows are in (equal for keys whose row `i` is the same
+    /// destination).
+    pub fn layout(&self) -> u64 {
+        self.layout
     }
 
     /// Upstream clusters (before any filter).
@@ -222,11 +230,16 @@ impl RowKeysBuilder {
         }
     }
 
-    /// Takes the keys of the cluster at position `at` of the snapshot, if the overview lists it.
+    /// Takes the keys of the cluster at position `at` of the snapshot, if the overview lists
+    /// it. Positions must come in increasing order (snapshot order).
     pub fn add(&mut self, at: usize, c: &ClusterSnapshot) {
         if !is_upstream(c) {
             return;
         }
+        debug_assert!(
+            self.rows.last().is_none_or(|r| r.at < at),
+            "in snapshot order"
+        );
         let texts = &mut self.texts;
         let start = texts.len();
         texts.push_str(&c.label);
@@ -275,17 +288,17 @@ impl RowKeysBuilder {
                 row.severity = severity.get(name).copied();
             }
         }
-        // Label, then name (unique: cluster names are), compared in the copied texts rather
-        // than in clusters scattered in memory. The snapshot lists clusters by kind, then
-        // name, so mostly in this order already.
-        if let Some(same) = previous.and_then(|p| p.same_destinations(&rows, &texts)) {
-            let layout = previous.map_or_else(new_layout, |p| p.layout);
+        if let Some(previous) = previous
+            && let Some(same) = previous.same_destinations(&rows, &texts)
+        {
             return RowKeys {
                 rows: same,
                 texts,
-                layout,
+                layout: previous.layout,
             };
         }
+        // Label, then name (unique: cluster names are), compared in the copied texts rather
+        // than in clusters scattered in memory.
         let destination = |k: &RowKey| label_and_name(&texts, k.texts);
         if !rows.is_sorted_by(|a, b| destination(a) <= destination(b)) {
             rows.sort_unstable_by(|a, b| destination(a).cmp(&destination(b)));
