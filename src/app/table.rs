@@ -122,9 +122,14 @@ impl RowKeys {
             return None;
         }
         // Equal texts and, row for row, equal positions and offsets: the same labels and names.
+        // Rows are found by position through a table (a few KB) rather than searched for.
+        let mut row_at = vec![u32::MAX; rows.last().map_or(0, |r| r.at + 1)];
+        for (i, r) in rows.iter().enumerate() {
+            *row_at.get_mut(r.at)? = u32::try_from(i).ok()?;
+        }
         let mut ordered = Vec::with_capacity(rows.len());
         for kept in &self.rows {
-            let i = rows.binary_search_by_key(&kept.at, |r| r.at).ok()?;
+            let i = usize::try_from(*row_at.get(kept.at)?).ok()?;
             let row = rows.get(i).copied().filter(|r| r.texts == kept.texts)?;
             ordered.push(row);
         }
