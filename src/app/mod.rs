@@ -113,6 +113,9 @@ impl App {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Collector(CollectorMsg),
+    /// Several collector messages, in the order they came (the TUI hands them over in
+    /// batches: one wake-up of the app's thread per batch rather than per poll).
+    Collected(Vec<CollectorMsg>),
     Pods(PodEvent),
     Istio(IstioEvent),
     /// Time passed: rebuild the snapshot if anything changed, and redraw.

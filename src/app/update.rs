@@ -27,6 +27,12 @@ fn apply(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.mesh.apply_collector(m);
             Vec::new()
         }
+        Msg::Collected(batch) => {
+            for m in batch {
+                app.mesh.apply_collector(m);
+            }
+            Vec::new()
+        }
         Msg::Pods(event) => {
             app.mesh.apply_pods(event);
             vec![Effect::SyncPollers(
