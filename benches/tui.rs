@@ -98,24 +98,6 @@ fn app_with_rows(rows: usize, size: (u16, u16)) -> App {
 /// A change made to a snapshot before it is shown again.
 type Change = fn(&mut MeshSnapshot);
 
-/// Gives every upstream cluster the next one's counters and p99.
-fn move_numbers(snapshot: &mut MeshSnapshot) {
-    let upstream: Vec<usize> = (0..snapshot.clusters.len())
-        .filter(|i| is_upstream(&snapshot.clusters[*i]))
-        .collect();
-    let numbers: Vec<_> = (upstream.iter())
-        .map(|i| {
-            let c = &snapshot.clusters[*i];
-            (c.counters.clone(), c.upstream_rq_time_p99_ms)
-        })
-        .collect();
-    for (n, i) in upstream.iter().enumerate() {
-        let (counters, p99) = numbers[(n + 1) % numbers.len()].clone();
-        snapshot.clusters[*i].counters = counters;
-        snapshot.clusters[*i].upstream_rq_time_p99_ms = p99;
-    }
-}
-
 /// A copy of `snapshot` made cluster by cluster, as a rebuild makes them, with the row keys
 /// taken from each cluster as soon as it is made (when `take_keys`).
 fn rebuilt(snapshot: &MeshSnapshot, take_keys: bool) -> (MeshSnapshot, RowKeysBuilder) {
@@ -175,7 +157,7 @@ fn bench_tui(c: &mut Criterion) {
         // cluster relabelled (everything sorted from scratch).
         let cases: [(&str, Change); 3] = [
             ("new_snapshot", |_| {}),
-            ("new_snapshot_new_numbers", move_numbers),
+            ("new_snapshot_new_numbers", sim_app::move_numbers),
             ("new_snapshot_new_clusters", |s| {
                 if let Some(c) = s.clusters.iter_mut().find(|c| is_upstream(c)) {
                     c.label = format!("{} (relabelled)", c.label);

@@ -739,7 +739,7 @@ fn the_destination_order_is_kept_only_for_the_same_clusters() {
 /// order sorted from scratch, for every column.
 #[test]
 fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
-    use meshtop::app::{Shown, is_upstream, order_rows};
+    use meshtop::app::{Shown, order_rows};
 
     let mut app = keepalive((120, 40)).app;
     for letter in ['S', 'D', 'R', 'T', 'C', 'E', 'L'] {
@@ -750,20 +750,7 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
             .collect();
         // Each upstream cluster gets the next one's numbers (and findings stay put).
         let mut snapshot = app.mesh.live.snapshot.clone();
-        let upstream: Vec<usize> = (0..snapshot.clusters.len())
-            .filter(|i| is_upstream(&snapshot.clusters[*i]))
-            .collect();
-        let numbers: Vec<_> = (upstream.iter())
-            .map(|i| {
-                let c = &snapshot.clusters[*i];
-                (c.counters.clone(), c.upstream_rq_time_p99_ms)
-            })
-            .collect();
-        for (n, i) in upstream.iter().enumerate() {
-            let (counters, p99) = numbers[(n + 1) % numbers.len()].clone();
-            snapshot.clusters[*i].counters = counters;
-            snapshot.clusters[*i].upstream_rq_time_p99_ms = p99;
-        }
+        move_numbers(&mut snapshot);
         let keys = taken_keys(&snapshot);
         let findings = app.mesh.live.findings.clone();
         let layout = app.mesh.live.row_keys().layout();

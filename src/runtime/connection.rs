@@ -91,13 +91,9 @@ async fn hand_over_in_batches(mut crx: mpsc::Receiver<CollectorMsg>, tx: mpsc::S
     while let Some(first) = crx.recv().await {
         let mut batch = vec![first];
         let until = tokio::time::Instant::now() + BATCH_EVERY;
-        let mut open = true;
-        while open {
-            match tokio::time::timeout_at(until, crx.recv()).await {
-                Ok(Some(m)) => batch.push(m),
-                Ok(None) => open = false,
-                Err(_elapsed) => break,
-            }
+        // Closed (`Ok(None)`) or time is up: hand over; a closed channel then ends the loop.
+        while let Ok(Some(m)) = tokio::time::timeout_at(until, crx.recv()).await {
+            batch.push(m);
         }
         if tx.send(Msg::Collected(batch)).await.is_err() {
             break;

@@ -182,3 +182,21 @@ pub fn keepalive_rig_with(pods: Option<usize>, size: (u16, u16)) -> Rig {
     }
     rig
 }
+
+/// Gives every upstream cluster the next one's counters and p99.
+pub fn move_numbers(snapshot: &mut meshtop::model::MeshSnapshot) {
+    let upstream: Vec<usize> = (0..snapshot.clusters.len())
+        .filter(|i| meshtop::app::is_upstream(&snapshot.clusters[*i]))
+        .collect();
+    let numbers: Vec<_> = (upstream.iter())
+        .map(|i| {
+            let c = &snapshot.clusters[*i];
+            (c.counters.clone(), c.upstream_rq_time_p99_ms)
+        })
+        .collect();
+    for (n, i) in upstream.iter().enumerate() {
+        let (counters, p99) = numbers[(n + 1) % numbers.len()].clone();
+        snapshot.clusters[*i].counters = counters;
+        snapshot.clusters[*i].upstream_rq_time_p99_ms = p99;
+    }
+}
