@@ -791,7 +791,7 @@ async fn churn_restart_is_a_reset_not_a_negative_rate() {
     }
     let inbound = run.cluster(INBOUND);
     let row = inbound.per_pod.iter().find(|p| p.pod == v2_pod).unwrap();
-    let served = row.counters["upstream_rq_total"];
+    let served = *row.counters.get("upstream_rq_total").unwrap();
     assert_eq!(served.resets, 1, "{served:?}");
     // The restart is a reset, never a negative or spiking rate. Its step adds nothing here:
     // `server.uptime` counts simulated seconds, more than the real time between two polls,
@@ -811,7 +811,8 @@ async fn churn_restart_is_a_reset_not_a_negative_rate() {
         );
         let fresh = v2.per_pod.iter().find(|p| p.pod == pod).unwrap();
         assert_eq!(
-            fresh.counters["hosts.rq_total"].resets, 1,
+            fresh.counters.get("hosts.rq_total").unwrap().resets,
+            1,
             "{pod}: endpoint re-added"
         );
     }

@@ -173,7 +173,7 @@ impl<'a> Context<'a> {
     pub fn moved_pods(&self, c: &ClusterSnapshot, stats: &[&str]) -> (Vec<String>, Option<String>) {
         let min = self.thresholds.min_events.max(1);
         let moved = |p: &&crate::model::PodClusterView| {
-            (stats.iter()).any(|s| p.counters.get(*s).is_some_and(|w| w.increase >= min))
+            (stats.iter()).any(|s| p.counters.get(s).is_some_and(|w| w.increase >= min))
         };
         let mut pods: Vec<String> = c
             .per_pod

@@ -18,7 +18,7 @@ use crate::metrics::Timestamp;
 use crate::model::envoy_view::EndpointView;
 use crate::model::{
     ClusterSnapshot, CollectionState, ConfigMismatch, CounterWindow, GaugeView, MeshSnapshot,
-    PodClusterView, ProxyView, RequestWindow, ServerSide, SourceState, StatsCollection,
+    PodClusterView, ProxyView, RequestWindow, ServerSide, SourceState, StatMap, StatsCollection,
     SubsetPolicy, summarize,
 };
 
@@ -287,8 +287,8 @@ impl ClusterBuilder {
             }
             None => self.c.per_pod.push(PodClusterView {
                 pod: pod.into(),
-                counters: BTreeMap::from([(stat.into(), w)]),
-                gauges: BTreeMap::new(),
+                counters: [(stat.into(), w)].into_iter().collect(),
+                gauges: StatMap::new(),
                 upstream_rq_time_p99_ms: None,
             }),
         }

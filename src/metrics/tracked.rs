@@ -123,6 +123,8 @@ pub struct TrackedStats {
     index: FxHashMap<std::sync::Arc<str>, usize>,
     /// Columns in the order of their names.
     by_name: Vec<usize>,
+    /// How many of the specs are counters.
+    counters: usize,
 }
 
 impl TrackedStats {
@@ -132,6 +134,7 @@ impl TrackedStats {
             specs: Vec::new(),
             index: FxHashMap::default(),
             by_name: Vec::new(),
+            counters: 0,
         };
         for spec in specs {
             if !tracked.index.contains_key(&spec.name) {
@@ -144,7 +147,15 @@ impl TrackedStats {
         tracked
             .by_name
             .sort_by(|&a, &b| specs[a].name.cmp(&specs[b].name));
+        tracked.counters = (specs.iter())
+            .filter(|s| s.kind == StatKind::Counter)
+            .count();
         tracked
+    }
+
+    /// How many tracked stats are counters.
+    pub fn counter_count(&self) -> usize {
+        self.counters
     }
 
     /// The column of series `name`, when it is tracked.

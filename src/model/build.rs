@@ -8,7 +8,7 @@ use super::config_summary::summarize;
 use super::envoy_view::{EndpointView, config_view, endpoint_view};
 use super::requests::{Window, attach_requests, merge, proxies};
 use super::snapshot::{
-    ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, StatName,
+    ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, StatMap, StatName,
 };
 use super::source::SourceState;
 use crate::envoy::clusters::ClustersDump;
@@ -318,7 +318,8 @@ fn pod_view(
     pod: &str,
     totals: &mut Totals,
 ) -> PodClusterView {
-    let (mut counters, mut gauges) = (Vec::new(), Vec::new());
+    let room = stores(input).map(|s| s.map_or(0, |s| s.tracked().counter_count()));
+    let (mut counters, mut gauges) = (Vec::with_capacity(room[0] + room[1]), Vec::new());
     let mut p99 = None;
     let (window, now) = (input.window, input.now);
     // Gauges and the p99 come from `/stats` only; `/clusters` host counters are counters.
@@ -355,12 +356,11 @@ fn pod_view(
             }
         }
     }
-    // Built from sorted runs (two when host counters are added), which `BTreeMap` builds
-    // without a search per key.
+    // Sorted runs (one per store: two when host counters are added), merged.
     PodClusterView {
         pod: pod.to_string(),
-        counters: counters.into_iter().collect(),
-        gauges: gauges.into_iter().collect(),
+        counters: StatMap::from_entries(counters),
+        gauges: StatMap::from_entries(gauges),
         upstream_rq_time_p99_ms: p99,
     }
 }
@@ -442,7 +442,14 @@ mod tests {
         );
         assert_eq!(c.gauges["membership_healthy"].max, 3.0);
         assert_eq!(c.per_pod.len(), 2);
-        assert_eq!(c.per_pod[1].counters["upstream_rq_timeout"].increase, 6);
+        assert_eq!(
+            c.per_pod[1]
+                .counters
+                .get("upstream_rq_timeout")
+                .unwrap()
+                .increase,
+            6
+        );
         let cfg = c.config.as_ref().expect("resolved");
         assert_eq!(cfg.route_timeout_ms, Some(1000));
         assert_eq!(cfg.virtual_service.as_deref(), Some("prod/inventory"));

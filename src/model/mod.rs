@@ -16,11 +16,12 @@ pub mod collection;
 pub mod config_summary;
 pub mod requests;
 pub mod snapshot;
+pub mod stat_map;
 
 pub use build::{SnapshotInput, build_snapshot, build_snapshot_visiting};
 pub use collection::{Collection, stats_collection};
 pub use config_summary::{ConfigMismatch, ConfigSummary, summarize};
 pub use snapshot::{
     ClusterSnapshot, CounterWindow, GaugeView, MeshSnapshot, PodClusterView, ProxyView,
-    RequestWindow, ServerSide, StatName, SubsetPolicy,
+    RequestWindow, ServerSide, StatMap, StatName, SubsetPolicy,
 };

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::config_summary::ConfigSummary;
 use super::envoy_view::{ConfigView, EndpointView};
 use super::source::SourceState;
+pub use super::stat_map::StatMap;
 use crate::envoy::ClusterKey;
 
 /// A tracked stat's name as a map key: shared with the store's [`StatSpec`](crate::metrics::StatSpec),
@@ -40,8 +41,8 @@ pub struct GaugeView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PodClusterView {
     pub pod: String,
-    pub counters: BTreeMap<StatName, CounterWindow>,
-    pub gauges: BTreeMap<StatName, f64>,
+    pub counters: StatMap<CounterWindow>,
+    pub gauges: StatMap<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_rq_time_p99_ms: Option<f64>,
 }
