@@ -17,6 +17,7 @@ use super::filter::default_stats_filter;
 use super::message::{CollectorMsg, MonotonicClock};
 use super::plan::{PodIdentity, PollerPlan, poller_key};
 use super::pod_poller::PodPoller;
+use crate::envoy::StatsReparser;
 use crate::kube::{AdminConnection, AdminLimits, AdminPath, MeshPod};
 
 /// How pods are polled.
@@ -155,6 +156,7 @@ impl PollerSet {
             next_config_dump: None,
             next_clusters: None,
             stats_path: AdminPath::filtered_stats(&self.config.stats_filter),
+            stats_parser: StatsReparser::new(),
         };
         let handle = self.tasks.spawn(poller.run());
         self.running.insert(key.clone(), PodIdentity::of(pod));

@@ -19,10 +19,12 @@ pub mod stat;
 pub mod stat_name;
 pub mod stat_table;
 pub mod stats_json;
+pub mod stats_reparse;
 pub mod stats_set;
 pub mod stats_text;
 
 pub use cluster_key::{ClusterKey, ClusterKind, Direction, IstioCluster, SpecialCluster};
 pub use error::{LineIssue, ParseError, Position};
 pub use stat::{Bucket, Histogram, Quantile, StatValue};
+pub use stats_reparse::StatsReparser;
 pub use stats_set::{ClusterStats, StatTable, StatsFormat, StatsSet};

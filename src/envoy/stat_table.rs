@@ -213,6 +213,15 @@ impl StatTable {
         self.present
     }
 
+    /// Appends the positions of the present stats: which of the table's stats (from any parse)
+    /// the current capture has.
+    pub(crate) fn push_presence(&self, out: &mut Vec<u32>) {
+        let present = (self.entries.iter().enumerate())
+            .filter(|(_, e)| e.generation == self.generation)
+            .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX));
+        out.extend(present);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.present == 0
     }

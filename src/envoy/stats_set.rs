@@ -74,6 +74,22 @@ impl StatsSet {
         }
     }
 
+    /// A copy to read from: the same stats, clusters, issues and counts, without the accepted
+    /// suffixes that only steer the next parse into this set (the poller hands this on and
+    /// keeps the original for its next re-parse).
+    pub fn reading_copy(&self) -> StatsSet {
+        StatsSet {
+            format: self.format,
+            clusters: self.clusters.clone(),
+            cluster_index: self.cluster_index.clone(),
+            cluster_cursor: self.cluster_cursor,
+            other: self.other.clone(),
+            accepted_suffixes: Default::default(),
+            issues: self.issues.clone(),
+            stat_count: self.stat_count,
+        }
+    }
+
     /// Forgets values and issues but keeps names and buffers, for parsing the next capture of
     /// the same proxy into the same memory.
     pub fn begin_reparse(&mut self) {
@@ -251,6 +267,20 @@ impl StatsSet {
                 self.clusters[to].stats.set_value(&k, v);
             }
         }
+    }
+
+    /// Which stats of which clusters the current capture has, as positions in this set's
+    /// tables (one run per cluster, then the other stats, each run closed by `u32::MAX`):
+    /// equal for two parses into the same set exactly when they found the same stats in the
+    /// same places.
+    pub(crate) fn presence(&self, out: &mut Vec<u32>) {
+        out.clear();
+        for c in &self.clusters {
+            c.stats.push_presence(out);
+            out.push(u32::MAX);
+        }
+        self.other.push_presence(out);
+        out.push(u32::MAX);
     }
 
     /// Damaged or unattributable lines, in input order.
