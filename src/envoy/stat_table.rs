@@ -3,6 +3,8 @@
 //! arena, a hash index without owned keys, a cursor for in-order refills and a generation
 //! counter for presence.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::stat::{Histogram, StatValue};
@@ -25,9 +27,11 @@ struct Entry {
 /// key. A new parse bumps `generation` instead of touching every entry.
 #[derive(Debug, Clone, Default)]
 pub struct StatTable {
-    names: String,
+    /// Shared with copies of the table (a poller hands on a copy of the set it re-parses
+    /// into): the names and the index only change when a new stat appears.
+    names: Arc<String>,
     entries: Vec<Entry>,
-    index: FxHashMap<u64, u32>,
+    index: Arc<FxHashMap<u64, u32>>,
     collided: Vec<u32>,
     cursor: usize,
     present: usize,
@@ -75,8 +79,8 @@ impl StatTable {
             generation: self.generation.wrapping_sub(1),
             value: StatValue::Int(0),
         });
-        self.names.push_str(name);
-        match self.index.entry(hash) {
+        Arc::make_mut(&mut self.names).push_str(name);
+        match Arc::make_mut(&mut self.index).entry(hash) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(i as u32);
             }
@@ -101,8 +105,8 @@ impl StatTable {
     /// Reserves room for about `stats` stats with `name_bytes` bytes of names.
     pub(crate) fn reserve(&mut self, stats: usize, name_bytes: usize) {
         self.entries.reserve(stats);
-        self.names.reserve(name_bytes);
-        self.index.reserve(stats);
+        Arc::make_mut(&mut self.names).reserve(name_bytes);
+        Arc::make_mut(&mut self.index).reserve(stats);
     }
 
     /// Sets any value (used when moving stats between clusters).
@@ -271,7 +275,7 @@ mod tests {
         assert_eq!(t.collided, vec![b as u32]);
         // `find` hashes for real, so plant the colliding hash under the real one too.
         let real = name_hash("upstream_rq_timeout");
-        t.index.insert(real, a as u32);
+        Arc::make_mut(&mut t.index).insert(real, a as u32);
         assert_eq!(
             t.find("upstream_rq_timeout"),
             Some(b),

@@ -27,7 +27,9 @@ pub enum StatsFormat {
 /// (`upstream_rq_timeout`, `circuit_breakers.default.rq_open`, `ssl.versions.TLSv1.3`).
 #[derive(Debug, Clone)]
 pub struct ClusterStats {
-    pub key: ClusterKey,
+    /// Shared: a set handed on by a poller is a copy of the one it re-parses into, and the
+    /// name parts never change.
+    pub key: std::sync::Arc<ClusterKey>,
     pub stats: StatTable,
 }
 
@@ -123,7 +125,7 @@ impl StatsSet {
                         stats.reserve(n, bytes);
                     }
                     self.clusters.push(ClusterStats {
-                        key: ClusterKey::parse(name),
+                        key: std::sync::Arc::new(ClusterKey::parse(name)),
                         stats,
                     });
                     self.cluster_index.insert(name.into(), i as u32);

@@ -39,16 +39,16 @@ impl<V> StatMap<V> {
     /// are merged rather than sorted one by one.
     pub fn from_entries(mut entries: Vec<(StatName, V)>) -> Self {
         if !entries.is_sorted_by(|a, b| a.0 < b.0) {
-            // Stable: equal names stay in arrival order, so keeping the last keeps the latest.
+            // Stable (a merge of the runs): equal names stay in arrival order, and of each
+            // repeat the latest value is moved into the entry that stays.
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut kept: Vec<(StatName, V)> = Vec::with_capacity(entries.len());
-            for e in entries {
-                match kept.last_mut() {
-                    Some(last) if last.0 == e.0 => *last = e,
-                    _ => kept.push(e),
+            entries.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(later, kept);
                 }
-            }
-            entries = kept;
+                same
+            });
         }
         StatMap { entries }
     }
