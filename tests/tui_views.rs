@@ -787,6 +787,54 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
     }
 }
 
+/// A new snapshot whose clusters changed (one relabelled, so the destination order is sorted
+/// again, from the previous order carried over by snapshot position) with every number moved:
+/// the overview's order, sorted from the previous one carried over, is exactly the order
+/// sorted from scratch, for every column; so are the keys.
+#[test]
+fn a_changed_snapshot_sorted_from_the_carried_order_equals_sorting_from_scratch() {
+    use meshtop::app::{RowKeys, Shown, is_upstream, order_rows};
+
+    let mut app = keepalive((120, 40)).app;
+    for letter in ['S', 'D', 'R', 'T', 'C', 'E', 'L'] {
+        key(&mut app, KeyCode::Char(letter));
+        let sort = app.view.sort;
+        let mut snapshot = app.mesh.live.snapshot.clone();
+        move_numbers(&mut snapshot);
+        // A label that sorts elsewhere each round, so rows change places in destination order.
+        let c = (snapshot.clusters.iter_mut())
+            .find(|c| is_upstream(c))
+            .unwrap();
+        c.label = format!("{letter}{}", c.label);
+        let keys = taken_keys(&snapshot);
+        let findings = app.mesh.live.findings.clone();
+        let layout = app.mesh.live.row_keys().layout();
+        app.mesh.live = Shown::with_row_keys(snapshot, findings, keys, &app.mesh.live);
+        send(
+            &mut app,
+            Msg::Resize {
+                width: 120,
+                height: 40,
+            },
+        );
+        let live = &app.mesh.live;
+        assert_ne!(live.row_keys().layout(), layout, "{sort:?}: sorted again");
+        assert_eq!(
+            live.row_keys(),
+            &RowKeys::of(&live.snapshot, &live.findings)
+        );
+        let names = |rows: &[meshtop::app::Ranked]| -> Vec<String> {
+            (rows.iter())
+                .map(|r| live.snapshot.clusters[r.at].key.name.clone())
+                .collect()
+        };
+        let after: Vec<String> = (app.overview_rows().iter())
+            .map(|r| r.cluster.key.name.clone())
+            .collect();
+        assert_eq!(after, names(&order_rows(live, None, sort)), "{sort:?}");
+    }
+}
+
 /// The overview's kept order (sorted once per snapshot and column, then filtered per
 /// keystroke) equals a plain sort of the snapshot for every column and filter: worst finding
 /// first (severity column), the column's number descending with absent last, then the

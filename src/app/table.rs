@@ -81,6 +81,35 @@ fn label_and_name(texts: &str, (start, label_end, end): (usize, usize, usize)) -
     (text(start, label_end), text(label_end, end))
 }
 
+/// A start for sorting the rows of a new snapshot: the rows at the snapshot positions
+/// `previous` lists (the previous order, as positions), in that order, then the rows whose
+/// position it does not list, in row order. `rows_at` gives each row's position. Only a
+/// start: rows are sorted from it by a total order, so the result does not depend on it, but a
+/// stable sort of rows that are nearly in order costs about one comparison per row.
+fn carry_order(previous: impl Iterator<Item = usize>, rows_at: &[usize]) -> Vec<u32> {
+    let mut row_of = vec![u32::MAX; rows_at.iter().max().map_or(0, |m| m + 1)];
+    for (i, &at) in rows_at.iter().enumerate() {
+        if let Some(slot) = row_of.get_mut(at) {
+            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+    }
+    let mut order = Vec::with_capacity(rows_at.len());
+    for at in previous {
+        // Taken once: a listed position's row is unlisted afterwards.
+        if let Some(slot) = row_of.get_mut(at)
+            && *slot != u32::MAX
+        {
+            order.push(std::mem::replace(slot, u32::MAX));
+        }
+    }
+    for (i, &at) in rows_at.iter().enumerate() {
+        if row_of.get(at).is_some_and(|&r| r != u32::MAX) {
+            order.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+    order
+}
+
 /// A row's sort keys: worst severity, the column's two numbers, the row (destination rank).
 type Keyed = (Option<Severity>, f64, f64, u32);
 
@@ -303,10 +332,21 @@ impl RowKeysBuilder {
             };
         }
         // Label, then name (unique: cluster names are), compared in the copied texts rather
-        // than in clusters scattered in memory.
+        // than in clusters scattered in memory; sorted starting from the previous keys' order
+        // of the same positions, so a few changed clusters cost little more than a check.
         let destination = |k: &RowKey| label_and_name(&texts, k.texts);
-        if !rows.is_sorted_by(|a, b| destination(a) <= destination(b)) {
-            rows.sort_unstable_by(|a, b| destination(a).cmp(&destination(b)));
+        let order = |a: &RowKey, b: &RowKey| destination(a).cmp(&destination(b));
+        match previous {
+            Some(previous) => {
+                let at: Vec<usize> = rows.iter().map(|r| r.at).collect();
+                let start = carry_order(previous.rows.iter().map(|r| r.at), &at);
+                rows = (start.iter())
+                    .filter_map(|&i| rows.get(usize::try_from(i).ok()?).copied())
+                    .collect();
+                rows.sort_by(order);
+            }
+            None if !rows.is_sorted_by(|a, b| order(a, b).is_le()) => rows.sort_by(order),
+            None => {}
         }
         RowKeys {
             rows,
@@ -326,6 +366,9 @@ pub struct RowOrder {
     /// The layout of the keys `sorted` was sorted from.
     sorted_layout: u64,
     sorted: Vec<u32>,
+    /// The snapshot position of each row of `sorted`, in the same order: the start for the
+    /// next snapshot's sort when its rows are in another order (another layout).
+    sorted_at: Vec<usize>,
     /// The filter `rows` is for.
     filter: Option<String>,
     rows: Vec<Ranked>,
@@ -362,11 +405,23 @@ impl RowOrder {
         let keys = shown.row_keys();
         let sorted_for = Some((shown.generation(), view.sort));
         if self.sorted_for != sorted_for {
-            // The previous snapshot's order by the same column, when its rows are these.
-            let start = (self.sorted_for.map(|(_, column)| column) == Some(view.sort)
-                && self.sorted_layout == keys.layout)
-                .then_some(self.sorted.as_slice());
+            // The previous snapshot's order by the same column: as it is when the rows are in
+            // the same order (same layout), else carried over through the snapshot positions.
+            let same_column = self.sorted_for.map(|(_, column)| column) == Some(view.sort);
+            let carried;
+            let start = match (same_column, self.sorted_layout == keys.layout) {
+                (false, _) => None,
+                (true, true) => Some(self.sorted.as_slice()),
+                (true, false) => {
+                    let at: Vec<usize> = keys.rows.iter().map(|r| r.at).collect();
+                    carried = carry_order(self.sorted_at.iter().copied(), &at);
+                    Some(carried.as_slice())
+                }
+            };
             self.sorted = keys.sorted(view.sort, start);
+            self.sorted_at = (self.sorted.iter())
+                .filter_map(|&i| keys.rows.get(usize::try_from(i).ok()?).map(|r| r.at))
+                .collect();
             self.sorted_for = sorted_for;
             self.sorted_layout = keys.layout;
         }
