@@ -92,6 +92,19 @@ impl MonotonicClock {
         let ms = instant.saturating_duration_since(self.epoch).as_millis();
         Timestamp::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
     }
+
+    /// The point of a `grid` laid from the epoch nearest to `instant` (the epoch when
+    /// `instant` is earlier; `instant` itself for a zero grid).
+    pub fn nearest_on_grid(&self, instant: Instant, grid: Duration) -> Instant {
+        let grid_ns = grid.as_nanos();
+        if grid_ns == 0 {
+            return instant;
+        }
+        let since = instant.saturating_duration_since(self.epoch).as_nanos();
+        let points = (since + grid_ns / 2) / grid_ns;
+        let offset = u64::try_from(points * grid_ns).map_or(Duration::MAX, Duration::from_nanos);
+        self.epoch.checked_add(offset).unwrap_or(instant)
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +123,31 @@ mod tests {
         assert_eq!(clock.at(epoch), Timestamp::from_millis(0));
         let later = MonotonicClock::with_epoch(epoch + Duration::from_secs(5));
         assert_eq!(later.at(epoch), Timestamp::from_millis(0));
+    }
+
+    #[test]
+    fn instants_move_to_the_nearest_point_of_the_grid() {
+        let epoch = Instant::now();
+        let clock = MonotonicClock::with_epoch(epoch);
+        let grid = Duration::from_millis(100);
+        let ms = |n: u64| epoch + Duration::from_millis(n);
+        for (at, point) in [
+            (0, 0),
+            (49, 0),
+            (50, 100),
+            (149, 100),
+            (2_051, 2_100),
+            (2_000, 2_000),
+        ] {
+            assert_eq!(clock.nearest_on_grid(ms(at), grid), ms(point), "{at} ms");
+        }
+        assert_eq!(clock.nearest_on_grid(ms(7), Duration::ZERO), ms(7));
+        let later = MonotonicClock::with_epoch(ms(500));
+        assert_eq!(
+            later.nearest_on_grid(epoch, grid),
+            ms(500),
+            "before the epoch"
+        );
     }
 
     #[test]
