@@ -43,15 +43,39 @@ pub(super) struct PodPoller {
 
 /// Polls of different pods that fall due within the same tenth of a second start together,
 /// so the runtime wakes once for them rather than once per pod: each next poll is moved to the
-/// nearest point of a 100 ms grid shared by every poller (the clock's epoch). The nearest, not
-/// the next, so a pod is still polled once per interval on average (rates use each scrape's
-/// own time either way). Not for intervals under 0.4 s.
+/// nearest point of a 100 ms grid shared by every poller (the clock's epoch). Each due time is
+/// one interval after the previous unrounded one and only then rounded, so a pod is polled
+/// once per interval on average whatever the interval (rates use each scrape's own time
+/// either way). Not for intervals under 0.4 s.
 const WAKE_GRID: Duration = Duration::from_millis(100);
+
+/// When the poll after one that started at `started` is due: one interval after `scheduled`
+/// (when the poll that just ran was due, unrounded), or after `started` when that poll began
+/// more than an interval late or is the first; then rounded to the wake-up grid. Returns the
+/// unrounded time (the next `scheduled`) and the time to wake up.
+fn next_poll(
+    clock: &MonotonicClock,
+    scheduled: Option<Instant>,
+    started: Instant,
+    interval: Duration,
+) -> (Instant, Instant) {
+    let next = match scheduled {
+        Some(s) if started.saturating_duration_since(s) < interval => s + interval,
+        _ => started + interval,
+    };
+    let due = match interval >= WAKE_GRID * 4 {
+        true => clock.nearest_on_grid(next, WAKE_GRID),
+        false => next,
+    };
+    (next, due)
+}
 
 impl PodPoller {
     /// Polls until the receiver is gone (or the task is aborted).
     pub async fn run(mut self) {
         let (mut failures, mut since, mut last_ok) = (0u32, None, None);
+        // When the current poll was due, before rounding to the wake-up grid.
+        let mut scheduled: Option<Instant> = None;
         if !self
             .deliver(vec![self.state(CollectionState::Pending)])
             .await
@@ -64,26 +88,31 @@ impl PodPoller {
                 Ok(_permit) => self.poll_once().await,
                 Err(_) => return,
             };
-            let (messages, wait) = match outcome {
+            let interval = self.config.interval;
+            let (messages, due) = match outcome {
                 Ok(batch) => {
                     (failures, since, last_ok) = (0, None, Some(self.clock.at(started)));
-                    let mut due = started + self.config.interval;
-                    if self.config.interval >= WAKE_GRID * 4 {
-                        due = self.clock.nearest_on_grid(due, WAKE_GRID);
-                    }
-                    (batch, due.saturating_duration_since(Instant::now()))
+                    let (next, due) = next_poll(&self.clock, scheduled, started, interval);
+                    scheduled = Some(next);
+                    (batch, due)
                 }
                 Err(failure) => {
                     failures = failures.saturating_add(1);
+                    scheduled = None;
                     let since = *since.get_or_insert(self.clock.at(started));
                     let state = self.state(failure.state(since, last_ok));
-                    (vec![state], self.config.backoff.delay(failures, jitter()))
+                    let delay = self.config.backoff.delay(failures, jitter());
+                    let now = Instant::now();
+                    (
+                        vec![state],
+                        now.checked_add(delay).unwrap_or(now + interval),
+                    )
                 }
             };
             if !self.deliver(messages).await {
                 return;
             }
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep_until(due.into()).await;
         }
     }
 
@@ -248,5 +277,48 @@ impl PodPoller {
             at,
             dump: Box::new(dump),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls that start when they are woken: the period is the interval on average for any
+    /// interval, each wake-up is on the grid, and a poll that starts late does not shift the
+    /// schedule unless it is more than an interval late.
+    #[test]
+    fn polls_keep_the_interval_on_average_and_wake_on_the_grid() {
+        let epoch = Instant::now();
+        let clock = MonotonicClock::with_epoch(epoch);
+        for interval_ms in [400, 450, 1_040, 1_250, 2_000, 2_030] {
+            let interval = Duration::from_millis(interval_ms);
+            let (mut scheduled, mut started) = (None, epoch + Duration::from_millis(37));
+            let first = started;
+            for _ in 0..100 {
+                let (next, due) = next_poll(&clock, scheduled, started, interval);
+                let on_grid = due.duration_since(epoch).as_millis() % 100;
+                assert_eq!(on_grid, 0, "{interval_ms} ms: wakes on the grid");
+                assert!(due.max(next) - due.min(next) <= WAKE_GRID / 2);
+                (scheduled, started) = (Some(next), due);
+            }
+            let mean = started.duration_since(first).as_secs_f64() / 100.0;
+            let error = (mean - interval.as_secs_f64()).abs();
+            assert!(error < 0.002, "{interval_ms} ms: mean period {mean} s");
+        }
+        // Late by less than an interval: still on the schedule; by more: from the late start.
+        let interval = Duration::from_secs(2);
+        let s = epoch + Duration::from_secs(10);
+        let late = s + Duration::from_millis(1_500);
+        assert_eq!(next_poll(&clock, Some(s), late, interval).0, s + interval);
+        let very_late = s + Duration::from_millis(2_500);
+        assert_eq!(
+            next_poll(&clock, Some(s), very_late, interval).0,
+            very_late + interval
+        );
+        // Short intervals are not moved.
+        let short = Duration::from_millis(250);
+        let (next, due) = next_poll(&clock, None, s + Duration::from_millis(3), short);
+        assert_eq!(next, due);
     }
 }

@@ -217,13 +217,9 @@ impl StatTable {
         self.present
     }
 
-    /// Appends the positions of the present stats: which of the table's stats (from any parse)
-    /// the current capture has.
-    pub(crate) fn push_presence(&self, out: &mut Vec<u32>) {
-        let present = (self.entries.iter().enumerate())
-            .filter(|(_, e)| e.generation == self.generation)
-            .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX));
-        out.extend(present);
+    /// The position of the stat written last (every write leaves the cursor just after it).
+    pub(crate) fn last_written(&self) -> usize {
+        self.cursor.saturating_sub(1)
     }
 
     pub fn is_empty(&self) -> bool {

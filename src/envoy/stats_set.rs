@@ -66,6 +66,9 @@ pub struct StatsSet {
     issues: Vec<LineIssue>,
     /// Number of stat lines (or JSON entries / Prometheus samples) read.
     pub stat_count: usize,
+    /// Where each line of the current text parse was written, when asked for
+    /// ([`track_placements`](Self::track_placements)): see [`placements`](Self::placements).
+    placements: Option<Vec<u64>>,
 }
 
 impl StatsSet {
@@ -89,7 +92,40 @@ impl StatsSet {
             accepted_suffixes: Default::default(),
             issues: self.issues.clone(),
             stat_count: self.stat_count,
+            placements: None,
         }
+    }
+
+    /// Makes text parses into this set record where each line was written.
+    pub(crate) fn track_placements(&mut self) {
+        self.placements.get_or_insert_with(Vec::new);
+    }
+
+    /// Where each stored line of the last text parse was written, in line order: its table
+    /// (the cluster's position, `u32::MAX` for the other stats) and its position in that
+    /// table, before scope splits were repaired. Empty unless tracked.
+    pub(crate) fn placements(&self) -> &[u64] {
+        self.placements.as_deref().unwrap_or_default()
+    }
+
+    /// Records that the line just stored went to `table` (`None`: the other stats); the table's
+    /// cursor is just after the entry written.
+    pub(crate) fn record_placement(&mut self, cluster: Option<usize>) {
+        let Some(placements) = self.placements.as_mut() else {
+            return;
+        };
+        let (table, entry) = match cluster.and_then(|i| self.clusters.get(i)) {
+            Some(c) => (cluster.unwrap_or_default(), c.stats.last_written()),
+            None => (u32::MAX as usize, self.other.last_written()),
+        };
+        let table = u64::try_from(table).unwrap_or(u64::MAX);
+        let entry = u64::try_from(entry).unwrap_or(u64::MAX);
+        placements.push(table << 32 | (entry & 0xffff_ffff));
+    }
+
+    /// The cluster the cursor is on (the table the last cluster stat went to).
+    pub(crate) fn cursor_cluster(&self) -> usize {
+        self.cluster_cursor
     }
 
     /// Forgets values and issues but keeps names and buffers, for parsing the next capture of
@@ -102,6 +138,9 @@ impl StatsSet {
         self.cluster_cursor = 0;
         self.issues.clear();
         self.stat_count = 0;
+        if let Some(placements) = self.placements.as_mut() {
+            placements.clear();
+        }
     }
 
     /// The stat table of cluster `name`, created on first use.
@@ -269,20 +308,6 @@ impl StatsSet {
                 self.clusters[to].stats.set_value(&k, v);
             }
         }
-    }
-
-    /// Which stats of which clusters the current capture has, as positions in this set's
-    /// tables (one run per cluster, then the other stats, each run closed by `u32::MAX`):
-    /// equal for two parses into the same set exactly when they found the same stats in the
-    /// same places.
-    pub(crate) fn presence(&self, out: &mut Vec<u32>) {
-        out.clear();
-        for c in &self.clusters {
-            c.stats.push_presence(out);
-            out.push(u32::MAX);
-        }
-        self.other.push_presence(out);
-        out.push(u32::MAX);
     }
 
     /// Damaged or unattributable lines, in input order.

@@ -34,6 +34,7 @@ pub fn parse_stats_text_into(input: &[u8], set: &mut StatsSet) -> Result<(), Par
             // Same layout as the previous parse: an integer stat where the cursor expects it.
             pos += len;
             set.stat_count += 1;
+            set.record_placement(Some(set.cursor_cluster()));
             continue;
         }
         let end = memchr::memchr(b'\n', &input[pos..]).map_or(input.len(), |i| pos + i);
@@ -99,7 +100,8 @@ fn scan_u64_line(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'0'..=b'9' => v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?,
+            // At most 20 digits, as the general path's `parse_u64` reads them.
+            b'0'..=b'9' if i < 20 => v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?,
             b'\n' => return (i > 0).then_some((v, i + 1)),
             b'\r' if bytes.get(i + 1) == Some(&b'\n') => return (i > 0).then_some((v, i + 2)),
             _ => return None,
@@ -134,9 +136,12 @@ fn parse_line(
         RawValue::Buckets(s) => parse_buckets(s, scratch)?,
         _ => {}
     }
+    let other: *const StatTable = set.other();
     let (table, stat) = stat_name::table_for(set, name, line_no);
+    let is_other = std::ptr::eq(table, other);
     store(table, stat, value, scratch);
     set.stat_count += 1;
+    set.record_placement((!is_other).then(|| set.cursor_cluster()));
     Ok(())
 }
 
