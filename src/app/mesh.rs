@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
-use super::table::{RowKeys, RowKeysBuilder};
+use super::row_keys::{RowKeys, RowKeysBuilder};
 use crate::collect::CollectorMsg;
 use crate::diagnosis::{Finding, Thresholds, evaluate_with};
 use crate::istio::{IstioConfig, ResolveOptions, from_json_objects};

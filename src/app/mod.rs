@@ -11,6 +11,7 @@
 mod action;
 mod keymap;
 mod mesh;
+mod row_keys;
 mod table;
 mod update;
 mod view_state;
@@ -23,9 +24,9 @@ use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 pub use action::{Action, SortColumn};
 pub use keymap::{Binding, KeyMap, Scope};
 pub use mesh::{HISTORY_STATS, IstioState, MeshState, RebuildAt, SPARK_POINTS, Shown};
+pub use row_keys::{RowKeys, RowKeysBuilder};
 pub use table::{
-    OverviewRow, OverviewRows, Ranked, RowKeys, RowKeysBuilder, RowOrder, cluster_severity,
-    is_upstream, order_rows,
+    OverviewRow, OverviewRows, Ranked, RowOrder, cluster_severity, is_upstream, order_rows,
 };
 pub use update::update;
 pub use view_state::{Filter, Focus, Input, TableCursor, ViewState, hint_panel_height};

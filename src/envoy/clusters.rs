@@ -10,6 +10,7 @@
 //! [`HostStatus`], to `parse_host_field` (text) and to `host_from_json` (JSON).
 
 mod json;
+mod json_objects;
 mod text;
 
 use std::fmt;
