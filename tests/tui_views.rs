@@ -84,6 +84,19 @@ fn taken_keys(snapshot: &meshtop::model::MeshSnapshot) -> meshtop::app::RowKeysB
     keys
 }
 
+/// Shows `snapshot` as the rebuild would (keys taken, the shown findings kept, the previous
+/// snapshot lending its order) and lets `update` order the rows; returns the previous keys'
+/// layout.
+fn show_snapshot(app: &mut App, snapshot: meshtop::model::MeshSnapshot) -> u64 {
+    let keys = taken_keys(&snapshot);
+    let findings = app.mesh.live.findings.clone();
+    let layout = app.mesh.live.row_keys().layout();
+    app.mesh.live = meshtop::app::Shown::with_row_keys(snapshot, findings, keys, &app.mesh.live);
+    let (width, height) = app.view.size;
+    send(app, Msg::Resize { width, height });
+    layout
+}
+
 /// Compares the screen with `snapshots/tui_views__NAME.snap`.
 fn assert_screen(name: &str, app: &App) {
     let screen = render(app);
@@ -739,7 +752,7 @@ fn the_destination_order_is_kept_only_for_the_same_clusters() {
 /// order sorted from scratch, for every column.
 #[test]
 fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
-    use meshtop::app::{Shown, order_rows};
+    use meshtop::app::order_rows;
 
     let mut app = keepalive((120, 40)).app;
     for letter in ['S', 'D', 'R', 'T', 'C', 'E', 'L'] {
@@ -751,17 +764,7 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
         // Each upstream cluster gets the next one's numbers (and findings stay put).
         let mut snapshot = app.mesh.live.snapshot.clone();
         move_numbers(&mut snapshot);
-        let keys = taken_keys(&snapshot);
-        let findings = app.mesh.live.findings.clone();
-        let layout = app.mesh.live.row_keys().layout();
-        app.mesh.live = Shown::with_row_keys(snapshot, findings, keys, &app.mesh.live);
-        send(
-            &mut app,
-            Msg::Resize {
-                width: 120,
-                height: 40,
-            },
-        );
+        let layout = show_snapshot(&mut app, snapshot);
         let live = &app.mesh.live;
         assert_eq!(
             live.row_keys().layout(),
@@ -793,7 +796,7 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
 /// sorted from scratch, for every column; so are the keys.
 #[test]
 fn a_changed_snapshot_sorted_from_the_carried_order_equals_sorting_from_scratch() {
-    use meshtop::app::{RowKeys, Shown, is_upstream, order_rows};
+    use meshtop::app::{RowKeys, is_upstream, order_rows};
 
     let mut app = keepalive((120, 40)).app;
     for letter in ['S', 'D', 'R', 'T', 'C', 'E', 'L'] {
@@ -806,17 +809,7 @@ fn a_changed_snapshot_sorted_from_the_carried_order_equals_sorting_from_scratch(
             .find(|c| is_upstream(c))
             .unwrap();
         c.label = format!("{letter}{}", c.label);
-        let keys = taken_keys(&snapshot);
-        let findings = app.mesh.live.findings.clone();
-        let layout = app.mesh.live.row_keys().layout();
-        app.mesh.live = Shown::with_row_keys(snapshot, findings, keys, &app.mesh.live);
-        send(
-            &mut app,
-            Msg::Resize {
-                width: 120,
-                height: 40,
-            },
-        );
+        let layout = show_snapshot(&mut app, snapshot);
         let live = &app.mesh.live;
         assert_ne!(live.row_keys().layout(), layout, "{sort:?}: sorted again");
         assert_eq!(

@@ -31,7 +31,7 @@ use super::stats_text::parse_stats_text_into;
 pub struct StatsReparser {
     previous: Option<Previous>,
     /// The skeleton of the capture being parsed (kept to reuse its memory).
-    scratch: Scratch,
+    skeleton: Vec<u8>,
     reparsed: u64,
     fresh: u64,
 }
@@ -45,11 +45,6 @@ struct Previous {
     placements: Vec<u64>,
 }
 
-#[derive(Debug, Default)]
-struct Scratch {
-    skeleton: Vec<u8>,
-}
-
 impl StatsReparser {
     pub fn new() -> Self {
         StatsReparser::default()
@@ -58,10 +53,9 @@ impl StatsReparser {
     /// The capture `input` parsed: equal to `parse_stats_text(input)` in every stat, cluster,
     /// order, issue and count.
     pub fn parse(&mut self, input: &[u8]) -> Result<StatsSet, ParseError> {
-        let scratch = &mut self.scratch;
-        skeleton(input, &mut scratch.skeleton);
+        skeleton(input, &mut self.skeleton);
         if let Some(previous) = self.previous.as_mut()
-            && previous.skeleton == scratch.skeleton
+            && previous.skeleton == self.skeleton
             && parse_stats_text_into(input, &mut previous.set).is_ok()
             && previous.set.issues().is_empty()
             && previous.set.placements() == previous.placements.as_slice()
@@ -79,7 +73,7 @@ impl StatsReparser {
             self.previous = Some(Previous {
                 placements: set.placements().to_vec(),
                 set,
-                skeleton: std::mem::take(&mut scratch.skeleton),
+                skeleton: std::mem::take(&mut self.skeleton),
             });
         }
         Ok(copy)

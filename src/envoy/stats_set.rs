@@ -114,8 +114,8 @@ impl StatsSet {
         let Some(placements) = self.placements.as_mut() else {
             return;
         };
-        let (table, entry) = match cluster.and_then(|i| self.clusters.get(i)) {
-            Some(c) => (cluster.unwrap_or_default(), c.stats.last_written()),
+        let (table, entry) = match cluster.and_then(|i| Some((i, self.clusters.get(i)?))) {
+            Some((i, c)) => (i, c.stats.last_written()),
             None => (u32::MAX as usize, self.other.last_written()),
         };
         let table = u64::try_from(table).unwrap_or(u64::MAX);
