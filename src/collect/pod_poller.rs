@@ -6,14 +6,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::backoff::jitter;
 use super::failure::PollFailure;
 use super::message::{CollectorMsg, MonotonicClock, stats_collection};
 use super::poller::PollerConfig;
-use crate::envoy::clusters::{ClustersDump, parse_clusters_json};
-use crate::envoy::config_dump::parse_config_dump;
+use crate::envoy::clusters::{ClustersDump, ClustersReparser};
+use crate::envoy::config_dump::{ConfigDump, RouteEntry, parse_config_dump};
 use crate::envoy::error::require_text;
 use crate::envoy::server_info::parse_server_info;
 use crate::envoy::{StatsFormat, StatsReparser, StatsSet};
@@ -39,6 +40,11 @@ pub(super) struct PodPoller {
     pub stats_path: AdminPath,
     /// Parses this proxy's `/stats` captures, re-parsing when the stats listed are the same.
     pub stats_parser: StatsReparser,
+    /// Parses this proxy's `/clusters` captures, reading again only the clusters that changed.
+    pub clusters_parser: ClustersReparser,
+    /// The last `/config_dump` bodies (clusters, routes) and their parses.
+    pub last_clusters_config: Option<Parsed<ConfigDump>>,
+    pub last_routes_config: Option<Parsed<Vec<RouteEntry>>>,
 }
 
 /// Polls of different pods that fall due within the same tenth of a second start together,
@@ -190,7 +196,8 @@ impl PodPoller {
                 return (None, 0);
             }
         };
-        match require_text(&body, "/clusters").and_then(parse_clusters_json) {
+        let text = require_text(&body, "/clusters");
+        match text.and_then(|text| self.clusters_parser.parse(text)) {
             Ok(dump) => (Some(Box::new(dump)), body.len()),
             Err(e) => {
                 issues.push(format!("/clusters?format=json: {e}"));
@@ -254,18 +261,24 @@ impl PodPoller {
             .get(&AdminPath::active_clusters())
             .await
             .map_err(|e| e.to_string())?;
-        let mut dump = require_text(&body, "/config_dump")
-            .and_then(parse_config_dump)
-            .map_err(|e| format!("/config_dump: {e}"))?;
+        let mut dump = reuse_or_parse(&mut self.last_clusters_config, body, |body| {
+            require_text(body, "/config_dump")
+                .and_then(parse_config_dump)
+                .map_err(|e| format!("/config_dump: {e}"))
+        })?;
         // Routes carry the effective route timeouts and retry policies; a failure here keeps
         // the clusters (and is reported with the dump's issues).
         let routes = self.conn.get(&AdminPath::route_configs()).await;
-        match routes.map_err(|e| e.to_string()).and_then(|body| {
-            require_text(&body, "/config_dump")
-                .and_then(parse_config_dump)
-                .map_err(|e| e.to_string())
-        }) {
-            Ok(r) => dump.routes.extend(r.routes),
+        let routes = routes.map_err(|e| e.to_string()).and_then(|body| {
+            reuse_or_parse(&mut self.last_routes_config, body, |body| {
+                require_text(body, "/config_dump")
+                    .and_then(parse_config_dump)
+                    .map(|r| r.routes)
+                    .map_err(|e| e.to_string())
+            })
+        });
+        match routes {
+            Ok(routes) => dump.routes.extend(routes),
             Err(e) => dump.issues.push(crate::envoy::LineIssue {
                 line: 0,
                 message: format!("/config_dump?resource=dynamic_route_configs: {e}"),
@@ -280,9 +293,61 @@ impl PodPoller {
     }
 }
 
+/// A body and what parsing it gave, kept to skip the parse when the next body is the same.
+pub(super) struct Parsed<T> {
+    body: Bytes,
+    value: T,
+}
+
+/// `parse(body)`, or a copy of the last result when `body` is byte for byte the last body
+/// (a proxy's config rarely changes between two reads). Only successes are kept.
+fn reuse_or_parse<T: Clone>(
+    last: &mut Option<Parsed<T>>,
+    body: Bytes,
+    parse: impl FnOnce(&Bytes) -> Result<T, String>,
+) -> Result<T, String> {
+    if let Some(kept) = last.as_ref()
+        && kept.body == body
+    {
+        return Ok(kept.value.clone());
+    }
+    *last = None;
+    let value = parse(&body)?;
+    *last = Some(Parsed {
+        body,
+        value: value.clone(),
+    });
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_equal_to_the_last_one_is_not_parsed_again() {
+        let mut last = None;
+        let mut calls = 0;
+        let mut read = |last: &mut Option<Parsed<usize>>, body: &'static str| {
+            reuse_or_parse(last, Bytes::from_static(body.as_bytes()), |b| {
+                calls += 1;
+                match b.starts_with(b"bad") {
+                    true => Err(format!("bad body of {} bytes", b.len())),
+                    false => Ok(b.len()),
+                }
+            })
+        };
+        assert_eq!(read(&mut last, "abc"), Ok(3));
+        assert_eq!(read(&mut last, "abc"), Ok(3));
+        assert_eq!(read(&mut last, "abcd"), Ok(4));
+        assert_eq!(read(&mut last, "bad!"), Err("bad body of 4 bytes".into()));
+        assert_eq!(read(&mut last, "bad!"), Err("bad body of 4 bytes".into()));
+        assert_eq!(read(&mut last, "abcd"), Ok(4));
+        assert_eq!(
+            calls, 5,
+            "parsed again: a new body, each failure, after a failure"
+        );
+    }
 
     /// Polls that start when they are woken: the period is the interval on average for any
     /// interval, each wake-up is on the grid, and a poll that starts late does not shift the

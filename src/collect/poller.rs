@@ -18,6 +18,7 @@ use super::message::{CollectorMsg, MonotonicClock};
 use super::plan::{PodIdentity, PollerPlan, poller_key};
 use super::pod_poller::PodPoller;
 use crate::envoy::StatsReparser;
+use crate::envoy::clusters::ClustersReparser;
 use crate::kube::{AdminConnection, AdminLimits, AdminPath, MeshPod};
 
 /// How pods are polled.
@@ -157,6 +158,9 @@ impl PollerSet {
             next_clusters: None,
             stats_path: AdminPath::filtered_stats(&self.config.stats_filter),
             stats_parser: StatsReparser::new(),
+            clusters_parser: ClustersReparser::new(),
+            last_clusters_config: None,
+            last_routes_config: None,
         };
         let handle = self.tasks.spawn(poller.run());
         self.running.insert(key.clone(), PodIdentity::of(pod));

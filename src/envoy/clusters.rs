@@ -11,6 +11,7 @@
 
 mod json;
 mod json_objects;
+mod reparse;
 mod text;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use super::{ClusterKey, LineIssue};
 
 pub use json::parse_clusters_json;
+pub use reparse::ClustersReparser;
 pub use text::parse_clusters_text;
 
 /// Which `/clusters` rendering a dump was read from.

@@ -141,9 +141,9 @@ struct JsonName {
 
 /// The document: its clusters, typed (`TypedCluster`) or raw.
 #[derive(Deserialize)]
-struct JsonClusters<C> {
+pub(super) struct JsonClusters<C> {
     #[serde(alias = "clusterStatuses")]
-    cluster_statuses: Vec<C>,
+    pub(super) cluster_statuses: Vec<C>,
 }
 
 /// Finds the line of each cluster's `"name"` string, scanning forward only (clusters are in

@@ -1,0 +1,459 @@
+//! `ClustersReparser`: one proxy's successive `/clusters?format=json` captures, each parsed
+//! to exactly what [`parse_clusters_json`] gives, reading again only the clusters whose text
+//! changed since the capture before.
+//!
+//! Between two polls most clusters of a sidecar carry no traffic and print the same bytes;
+//! typically one or two clusters out of fifteen change. The previous capture's text is kept
+//! with where each cluster object starts and ends. A new capture is compared with it from
+//! both ends: the clusters that lie wholly inside the common prefix or the common suffix are
+//! the previous clusters, unchanged (the suffix shifted by the change in length); the text
+//! between them is read as a sequence of cluster objects. That is the fresh parse's answer
+//! when:
+//!
+//! - the previous capture was parsed afresh (or re-parsed under these checks) with no issue;
+//! - the changed text starts exactly where a previous cluster started (the document before it
+//!   is byte for byte the same; a change between clusters or after the last one also reads
+//!   the cluster before it) and ends exactly where a kept cluster starts, or, after the last
+//!   cluster, the rest of the document is the same;
+//! - that text is a comma-separated run of complete JSON values (followed by the comma before
+//!   the kept cluster), each of which reads as a cluster with no issue.
+//!
+//! The document is then the same prefix, a run of whole values, and the same suffix, so a
+//! fresh parse reads the same clusters in the same order. Anything else (damage, a change
+//! outside the cluster list, an issue) is parsed afresh, and that parse becomes the reference.
+//! (Each cluster is read from its own slice, as the fresh parser does for damaged documents;
+//! the two agree for any nesting under serde_json's 128 levels.)
+
+use std::ops::Range;
+
+use serde_json::value::RawValue;
+
+use super::json::{JsonClusters, parse_clusters_json};
+use super::json_objects::{TypedCluster, cluster_from_json};
+use super::{ClusterStatus, ClustersDump, ClustersFormat};
+use crate::envoy::ParseError;
+
+/// Parses one proxy's `/clusters?format=json` captures in turn; see the module documentation.
+#[derive(Debug, Default)]
+pub struct ClustersReparser {
+    previous: Option<Previous>,
+    reparsed: u64,
+    fresh: u64,
+}
+
+/// The last capture: its text, each cluster's byte range in it, and its clusters.
+#[derive(Debug)]
+struct Previous {
+    text: String,
+    spans: Vec<Range<usize>>,
+    clusters: Vec<ClusterStatus>,
+}
+
+impl ClustersReparser {
+    pub fn new() -> Self {
+        ClustersReparser::default()
+    }
+
+    /// The capture `input` parsed: equal to `parse_clusters_json(input)`, error or dump.
+    pub fn parse(&mut self, input: &str) -> Result<ClustersDump, ParseError> {
+        if let Some(previous) = self.previous.as_mut()
+            && previous.reparse(input)
+        {
+            self.reparsed += 1;
+            return Ok(json_dump(previous.clusters.clone()));
+        }
+        self.previous = None;
+        self.fresh += 1;
+        let dump = parse_clusters_json(input)?;
+        if dump.issues.is_empty()
+            && let Some(spans) = cluster_spans(input)
+            && spans.len() == dump.clusters.len()
+        {
+            self.previous = Some(Previous {
+                text: input.to_string(),
+                spans,
+                clusters: dump.clusters.clone(),
+            });
+        }
+        Ok(dump)
+    }
+
+    /// Captures re-parsed and parsed afresh so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.reparsed, self.fresh)
+    }
+}
+
+impl Previous {
+    /// Takes `input` in by reading only its changed clusters; `false` (self unchanged) when
+    /// that would not be the fresh parse's answer.
+    fn reparse(&mut self, input: &str) -> bool {
+        let (old, new) = (self.text.as_bytes(), input.as_bytes());
+        if old == new {
+            return true;
+        }
+        let prefix = common_prefix(old, new);
+        let suffix = common_suffix(old, new, old.len().min(new.len()) - prefix);
+        let n = self.spans.len();
+        // The first cluster not wholly in the common prefix; the first wholly in the suffix.
+        // When the change starts between clusters or after the last one, the cluster before
+        // it is read again too (clusters added or removed at the end).
+        let first = match self.spans.partition_point(|r| r.end <= prefix) {
+            at if self.spans.get(at).is_some_and(|r| r.start <= prefix) => at,
+            at => match at.checked_sub(1) {
+                Some(before) => before,
+                None => return false,
+            },
+        };
+        let kept_from = old.len() - suffix;
+        let last = self.spans.partition_point(|r| r.start < kept_from);
+        let Some(start) = self.spans.get(first).map(|r| r.start) else {
+            return false;
+        };
+        // The old text from `end` on is the same in the new one, `shift` bytes later.
+        let (end, before_kept) = match self.spans.get(last) {
+            Some(kept) => (kept.start, true),
+            None => match self.spans.last() {
+                Some(tail) if tail.end >= kept_from => (tail.end, false),
+                _ => return false,
+            },
+        };
+        let Some(new_end) = (end + new.len()).checked_sub(old.len()) else {
+            return false;
+        };
+        let Some(changed) = input.get(start..new_end) else {
+            return false;
+        };
+        let Some((clusters, spans)) = read_run(changed, before_kept, start) else {
+            return false;
+        };
+        let shift = |r: &Range<usize>| (r.start + new_end - end)..(r.end + new_end - end);
+        let tail_spans: Vec<Range<usize>> = self.spans[last..n].iter().map(shift).collect();
+        self.spans
+            .splice(first.., spans.into_iter().chain(tail_spans));
+        let tail = self.clusters.split_off(last);
+        self.clusters.truncate(first);
+        self.clusters.extend(clusters);
+        self.clusters.extend(tail);
+        self.text.clear();
+        self.text.push_str(input);
+        true
+    }
+}
+
+/// The dump a clean capture gives.
+fn json_dump(clusters: Vec<ClusterStatus>) -> ClustersDump {
+    let mut dump = ClustersDump::empty(ClustersFormat::Json);
+    dump.clusters = clusters;
+    dump
+}
+
+/// Reads `changed`, the text between the kept clusters, as a run of clusters with no issue,
+/// and their byte ranges in the document (`changed` starts at `offset`). With `before_kept`
+/// the run ends with the comma before a kept cluster (and may be empty); without, it ends
+/// the list and must hold at least one cluster.
+fn read_run(
+    changed: &str,
+    before_kept: bool,
+    offset: usize,
+) -> Option<(Vec<ClusterStatus>, Vec<Range<usize>>)> {
+    let trimmed = changed.trim_end_matches(is_json_space);
+    let items = match before_kept {
+        true if trimmed.trim_start_matches(is_json_space).is_empty() => "",
+        true => trimmed.strip_suffix(',')?,
+        false if trimmed.is_empty() => return None,
+        false => trimmed,
+    };
+    let mut list = String::with_capacity(items.len() + 2);
+    list.push('[');
+    list.push_str(items);
+    list.push(']');
+    let raws: Vec<&RawValue> = serde_json::from_str(&list).ok()?;
+    let mut clusters = Vec::with_capacity(raws.len());
+    let mut spans = Vec::with_capacity(raws.len());
+    for raw in raws {
+        let text = raw.get();
+        // `[` comes first in `list`, so a value at `at` in it is at `at - 1` in `changed`.
+        let at = (text.as_ptr() as usize).checked_sub(list.as_ptr() as usize + 1)?;
+        let cluster: TypedCluster<'_> = serde_json::from_str(text).ok()?;
+        let mut clean = true;
+        let status = cluster_from_json(cluster, Ok, Ok, &mut |_| clean = false);
+        if !clean {
+            return None;
+        }
+        clusters.push(status);
+        spans.push(offset + at..offset + at + text.len());
+    }
+    Some((clusters, spans))
+}
+
+/// Whitespace as JSON defines it.
+fn is_json_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// The byte range of each cluster object of a valid document, in order.
+fn cluster_spans(input: &str) -> Option<Vec<Range<usize>>> {
+    let doc: JsonClusters<&RawValue> = serde_json::from_str(input).ok()?;
+    let base = input.as_ptr() as usize;
+    (doc.cluster_statuses.iter())
+        .map(|raw| {
+            let start = (raw.get().as_ptr() as usize).checked_sub(base)?;
+            let span = start..start + raw.get().len();
+            (input.get(span.clone()) == Some(raw.get())).then_some(span)
+        })
+        .collect()
+}
+
+/// Compared in blocks first: equal blocks cost one `memcmp` each.
+const BLOCK: usize = 64;
+
+/// The length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let max = a.len().min(b.len());
+    let mut at = 0;
+    while at + BLOCK <= max && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    at + (a[at..max].iter().zip(&b[at..max]))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The length of the longest common suffix of `a` and `b`, at most `max`.
+fn common_suffix(a: &[u8], b: &[u8], max: usize) -> usize {
+    let (la, lb) = (a.len(), b.len());
+    let mut n = 0;
+    while n + BLOCK <= max && a[la - n - BLOCK..la - n] == b[lb - n - BLOCK..lb - n] {
+        n += BLOCK;
+    }
+    let rest = (a[..la - n].iter().rev())
+        .zip(b[..lb - n].iter().rev())
+        .take(max - n);
+    n + rest.take_while(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cluster(name: &str, rq_total: u64) -> String {
+        format!(
+            r#"{{
+   "name": "{name}",
+   "added_via_api": true,
+   "host_statuses": [
+    {{
+     "address": {{"socket_address": {{"address": "10.0.0.1", "port_value": 8080}}}},
+     "stats": [{{"name": "rq_total", "value": "{rq_total}"}}, {{"name": "rq_timeout"}}],
+     "health_status": {{"eds_health_status": "HEALTHY"}}
+    }}
+   ]
+  }}"#
+        )
+    }
+
+    fn doc(clusters: &[String]) -> String {
+        format!(
+            "{{\n \"cluster_statuses\": [\n  {}\n ]\n}}\n",
+            clusters.join(",\n  ")
+        )
+    }
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("outbound|80||s{i}.prod.svc.cluster.local"))
+            .collect()
+    }
+
+    /// Every capture of `docs`, in turn, parses as a fresh parse would; returns the counts.
+    fn check(docs: &[String]) -> (u64, u64) {
+        let mut parser = ClustersReparser::new();
+        for (i, d) in docs.iter().enumerate() {
+            let fresh = parse_clusters_json(d);
+            let got = parser.parse(d);
+            assert_eq!(
+                got.as_ref().map_err(ToString::to_string),
+                fresh.as_ref().map_err(ToString::to_string),
+                "capture {i}:\n{d}"
+            );
+        }
+        parser.counts()
+    }
+
+    #[test]
+    fn only_changed_clusters_are_read_again_and_the_result_equals_a_fresh_parse() {
+        let n = names(5);
+        let at = |moved: &[(usize, u64)]| {
+            let mut values = [1u64, 2, 3, 4, 5];
+            for &(i, v) in moved {
+                values[i] = v;
+            }
+            doc(&(n.iter().zip(values))
+                .map(|(n, v)| cluster(n, v))
+                .collect::<Vec<_>>())
+        };
+        let docs = [
+            at(&[]),
+            at(&[]),               // identical
+            at(&[(2, 30)]),        // middle, same length
+            at(&[(2, 300_000)]),   // middle, longer
+            at(&[(0, 10)]),        // first
+            at(&[(4, 500_000)]),   // last
+            at(&[(0, 7), (4, 8)]), // both ends: everything between is read again
+        ];
+        assert_eq!(check(&docs), (6, 1));
+    }
+
+    #[test]
+    fn clusters_added_removed_or_reordered_equal_a_fresh_parse() {
+        let n = names(4);
+        let c = |i: usize, v: u64| cluster(&n[i], v);
+        let docs = [
+            doc(&[c(0, 1), c(1, 1), c(2, 1)]),
+            doc(&[c(0, 1), c(1, 1), c(3, 1), c(2, 1)]), // inserted in the middle
+            doc(&[c(0, 1), c(1, 1), c(2, 1)]),          // removed again
+            doc(&[c(0, 1), c(1, 1), c(2, 1), c(3, 1)]), // appended
+            doc(&[c(0, 1), c(1, 1), c(2, 1)]),          // last one removed
+            doc(&[c(3, 1), c(0, 1), c(1, 1), c(2, 1)]), // prepended
+            doc(&[c(0, 1), c(1, 1), c(2, 1)]),          // first one removed
+            doc(&[c(0, 1), c(2, 1), c(1, 1)]),          // swapped
+            doc(&[c(0, 1)]),
+            doc(&[]),
+            doc(&[c(1, 1)]),
+        ];
+        // Fresh: the first, the empty list and the one after it (nothing to start from).
+        assert_eq!(check(&docs), (8, 3));
+    }
+
+    #[test]
+    fn damage_issues_and_changes_outside_the_list_are_parsed_afresh() {
+        let n = names(3);
+        let base = doc(&[cluster(&n[0], 1), cluster(&n[1], 1), cluster(&n[2], 1)]);
+        let bad_host = base.replacen("\"HEALTHY\"", "\"NO_SUCH_STATUS\"", 1);
+        let docs = [
+            base.clone(),
+            base.replacen(
+                "\"rq_total\", \"value\": \"1\"",
+                "\"rq_total\", \"value\": ",
+                1,
+            ),
+            base.clone(),
+            base.replacen("\"value\": \"1\"", "\"value\": \"1\"}, {", 1),
+            base.clone(),
+            bad_host.clone(),
+            bad_host,
+            base.clone(),
+            base.replacen(
+                "{\n \"cluster_statuses\"",
+                "{\"x\": 1, \"cluster_statuses\"",
+                1,
+            ),
+            base.clone(),
+            base.replace("\n ]\n}\n", "\n ], \"y\": [1,]\n}\n"),
+            base.clone(),
+            base.replace("\n ]\n}\n", "\n ,]\n}\n"),
+            base.clone(),
+            base.replace(",\n  {\n   \"name\"", ",,\n  {\n   \"name\""),
+            base.clone(),
+            base[..base.len() / 2].to_string(),
+            base.clone(),
+            "   ".to_string(),
+            "{}".to_string(),
+            base.clone(),
+            base.replace(",\n  {", ",\n   {"),
+            base.replace("\n  {", "\n  ").replacen("\n  ", "\n  {", 1),
+            base,
+        ];
+        check(&docs);
+    }
+
+    #[test]
+    fn a_whitespace_change_between_clusters_reads_the_cluster_before_it_again() {
+        let n = names(3);
+        let a = doc(&[cluster(&n[0], 1), cluster(&n[1], 1), cluster(&n[2], 1)]);
+        let b = a.replacen(",\n  {", ",\n\n  {", 2);
+        assert_eq!(check(&[a.clone(), b, a]), (2, 1));
+    }
+
+    /// One edit of a capture: a host counter moves, a cluster comes, goes or swaps places, or
+    /// bytes anywhere are replaced (mostly damage).
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Value(usize, u64),
+        Insert(usize),
+        Remove(usize),
+        Swap(usize),
+        Splice(usize, usize, String),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            4 => (0..8usize, 0..2_000u64).prop_map(|(i, v)| Edit::Value(i, v)),
+            1 => (0..8usize).prop_map(Edit::Insert),
+            1 => (0..8usize).prop_map(Edit::Remove),
+            1 => (0..8usize).prop_map(Edit::Swap),
+            1 => (0..4_000usize, 0..4usize, "[ ,{}\\[\\]\":0-9a\n]{0,3}")
+                .prop_map(|(at, len, text)| Edit::Splice(at, len, text)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_sequence_of_captures_parses_as_a_fresh_parse(
+            edits in proptest::collection::vec(edit(), 1..12),
+        ) {
+            let n = names(12);
+            let mut live: Vec<(usize, u64)> = (0..5).map(|i| (i, 1)).collect();
+            let mut spare = 5;
+            let mut docs: Vec<String> = vec![];
+            for e in edits {
+                let mut text = None;
+                match e {
+                    Edit::Value(i, v) if !live.is_empty() => {
+                        let at = i % live.len();
+                        live[at].1 = v;
+                    }
+                    Edit::Insert(i) if spare < n.len() => {
+                        live.insert(i % (live.len() + 1), (spare, 1));
+                        spare += 1;
+                    }
+                    Edit::Remove(i) if !live.is_empty() => {
+                        let at = i % live.len();
+                        live.remove(at);
+                    }
+                    Edit::Swap(i) if live.len() > 1 => {
+                        let at = i % (live.len() - 1);
+                        live.swap(at, at + 1);
+                    }
+                    Edit::Splice(at, len, with) => {
+                        let mut d = docs.last().cloned().unwrap_or_default();
+                        let at = at.min(d.len());
+                        d.replace_range(at..(at + len).min(d.len()), &with);
+                        text = Some(d);
+                    }
+                    _ => {}
+                }
+                let list: Vec<String> = live.iter().map(|&(i, v)| cluster(&n[i], v)).collect();
+                docs.push(text.unwrap_or_else(|| doc(&list)));
+            }
+            check(&docs);
+        }
+    }
+
+    #[test]
+    fn common_ends_are_found_across_block_boundaries() {
+        let a: Vec<u8> = (0..200u8).collect();
+        for at in [0, 1, 63, 64, 65, 127, 128, 199] {
+            let mut b = a.clone();
+            b[at] = 255;
+            assert_eq!(common_prefix(&a, &b), at);
+            assert_eq!(common_suffix(&a, &b, 200 - common_prefix(&a, &b)), 199 - at);
+        }
+        assert_eq!(common_prefix(&a, &a[..70]), 70);
+        assert_eq!(common_suffix(&a, &a[130..], 70), 70);
+        assert_eq!(common_suffix(b"abab", b"ab", 0), 0, "bounded");
+    }
+}
