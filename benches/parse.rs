@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use meshtop::collect::default_stats_filter;
-use meshtop::envoy::clusters::parse_clusters_json;
+use meshtop::envoy::clusters::{ClustersReparser, parse_clusters_json};
 use meshtop::envoy::stats_text::{parse_stats_text, parse_stats_text_into};
 use meshtop::envoy::{StatsReparser, StatsSet};
 use meshtop::kube::AdminPath;
@@ -330,6 +330,45 @@ fn bench_poll_stats(c: &mut Criterion) {
     group.finish();
 }
 
+/// One poll's `/clusters?format=json` of a simulated sidecar of a 50-pod mesh, alternating
+/// with a copy in which one host counter of the middle cluster moved (what a poll sees when
+/// one cluster carries traffic): a fresh parse, as against the poller's `ClustersReparser`.
+fn bench_poll_clusters(c: &mut Criterion) {
+    let first = sim_clusters_json(50);
+    let hosts: Vec<usize> = first
+        .match_indices("\"value\": \"")
+        .map(|(at, m)| at + m.len())
+        .collect();
+    let at = *hosts
+        .get(hosts.len() / 2)
+        .expect("host counters in the capture");
+    let mut second = first.clone();
+    second.insert(at, '1');
+    let docs = [first, second];
+    let mut group = c.benchmark_group(format!("clusters_poll_{}B_sim", docs[0].len()));
+    group.throughput(Throughput::Bytes(docs[0].len() as u64));
+    let mut turn = 0;
+    group.bench_function("fresh", |b| {
+        b.iter(|| {
+            turn += 1;
+            parse_clusters_json(black_box(&docs[turn % 2])).map(|d| d.clusters.len())
+        })
+    });
+    let mut parser = ClustersReparser::new();
+    group.bench_function("reparser", |b| {
+        b.iter(|| {
+            turn += 1;
+            (parser.parse(black_box(&docs[turn % 2]))).map(|d| d.clusters.len())
+        })
+    });
+    let (reparsed, fresh) = parser.counts();
+    assert!(
+        fresh <= 1,
+        "parsed afresh only the first time ({fresh}, {reparsed} re-parsed)"
+    );
+    group.finish();
+}
+
 /// The `/clusters?format=json` answer of the first sidecar of a simulated mesh of `pods`.
 fn sim_clusters_json(pods: usize) -> String {
     sim_answer(pods, "/clusters?format=json")
@@ -356,6 +395,7 @@ criterion_group!(
     benches,
     bench_poll_stats,
     bench_clusters,
+    bench_poll_clusters,
     bench_generated,
     bench_emissary
 );
