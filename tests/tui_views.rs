@@ -90,8 +90,11 @@ fn taken_keys(snapshot: &meshtop::model::MeshSnapshot) -> meshtop::app::RowKeysB
 fn show_snapshot(app: &mut App, snapshot: meshtop::model::MeshSnapshot) -> u64 {
     let keys = taken_keys(&snapshot);
     let findings = app.mesh.live.findings.clone();
+    let worst = meshtop::diagnosis::worst_by_cluster(&findings);
     let layout = app.mesh.live.row_keys().layout();
-    app.mesh.live = meshtop::app::Shown::with_row_keys(snapshot, findings, keys, &app.mesh.live);
+    let shown =
+        meshtop::app::Shown::with_row_keys(snapshot, (findings, worst), keys, &app.mesh.live);
+    app.mesh.live = shown;
     let (width, height) = app.view.size;
     send(app, Msg::Resize { width, height });
     layout
@@ -667,8 +670,12 @@ fn the_destination_order_is_kept_only_for_the_same_clusters() {
 
     let live = keepalive((120, 40)).app.mesh.live;
     let previous = live.row_keys();
-    let keys_after =
-        |snapshot: &MeshSnapshot| taken_keys(snapshot).finish(&live.findings, Some(previous));
+    let keys_after = |snapshot: &MeshSnapshot| {
+        taken_keys(snapshot).finish(
+            &meshtop::diagnosis::worst_by_cluster(&live.findings),
+            Some(previous),
+        )
+    };
     let fresh = |snapshot: &MeshSnapshot| RowKeys::of(snapshot, &live.findings);
     let destinations = |snapshot: &MeshSnapshot| -> Vec<String> {
         let shown = meshtop::app::Shown::new(snapshot.clone(), live.findings.clone());
@@ -947,7 +954,9 @@ fn kept_row_order_equals_a_plain_sort_for_every_column_and_filter() {
         // filter sorts again, starting from the previous order.
         let again = app.mesh.live.clone();
         let keys = taken_keys(&again.snapshot);
-        app.mesh.live = Shown::with_row_keys(again.snapshot, again.findings, keys, &app.mesh.live);
+        let worst = meshtop::diagnosis::worst_by_cluster(&again.findings);
+        let evaluated = (again.findings, worst);
+        app.mesh.live = Shown::with_row_keys(again.snapshot, evaluated, keys, &app.mesh.live);
         send(
             &mut app,
             Msg::Resize {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::row_keys::{RowKeys, RowKeysBuilder};
 use crate::collect::CollectorMsg;
-use crate::diagnosis::{Finding, Thresholds, evaluate_with};
+use crate::diagnosis::{Finding, Thresholds, WorstByCluster, evaluate_with_worst};
 use crate::istio::{IstioConfig, ResolveOptions, from_json_objects};
 use crate::kube::{IstioObjects, MeshPod, PodEvent};
 use crate::metrics::Timestamp;
@@ -62,16 +62,17 @@ impl Shown {
         Shown::with_keys(snapshot, findings, keys)
     }
 
-    /// Shows `snapshot` with the row keys taken while it was built (`keys` has every cluster
-    /// of `snapshot`, in order, added), after `previous` (whose row order is kept when the
-    /// clusters are the same).
+    /// Shows `snapshot` and its findings with the worst severity of each cluster's findings
+    /// ([`evaluate_with_worst`]) and the row keys taken while it was built (`keys` has every
+    /// cluster of `snapshot`, in order, added), after `previous` (whose row order is kept when
+    /// the clusters are the same).
     pub fn with_row_keys(
         snapshot: MeshSnapshot,
-        findings: Vec<Finding>,
+        (findings, worst): (Vec<Finding>, WorstByCluster),
         keys: RowKeysBuilder,
         previous: &Shown,
     ) -> Self {
-        let keys = keys.finish(&findings, Some(&previous.keys));
+        let keys = keys.finish(&worst, Some(&previous.keys));
         // Every debug test that rebuilds checks the keys taken during the rebuild.
         debug_assert_eq!(keys, RowKeys::of(&snapshot, &findings));
         Shown::with_keys(snapshot, findings, keys)
@@ -245,9 +246,9 @@ impl MeshState {
             )
         });
         self.last_rebuild = scraped.then_some(at.now);
-        let findings = evaluate_with(&snapshot, &self.thresholds);
+        let evaluated = evaluate_with_worst(&snapshot, &self.thresholds);
         self.record_history(at);
-        self.live = Shown::with_row_keys(snapshot, findings, keys, &self.live);
+        self.live = Shown::with_row_keys(snapshot, evaluated, keys, &self.live);
     }
 
     /// The snapshot `rebuild` would show at `at` (without findings and histories).

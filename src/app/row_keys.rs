@@ -6,9 +6,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use rustc_hash::FxHashMap;
-
-use crate::diagnosis::{Finding, Severity};
+use crate::diagnosis::{Finding, Severity, WorstByCluster, worst_by_cluster};
 use crate::model::{ClusterSnapshot, MeshSnapshot};
 
 use super::action::SortColumn;
@@ -112,7 +110,7 @@ impl RowKeys {
         for (at, c) in snapshot.clusters.iter().enumerate() {
             keys.add(at, c);
         }
-        keys.finish(findings, None)
+        keys.finish(&worst_by_cluster(findings), None)
     }
 
     /// `rows` (in snapshot order, their texts in `texts`) in this keys' destination order, when
@@ -284,23 +282,17 @@ impl RowKeysBuilder {
         self.rows.push(key);
     }
 
-    /// The keys, with each row's worst finding, in destination order. `previous` (the keys of
+    /// The keys, with each row's worst finding (`worst`: by cluster name, from
+    /// [`evaluate_with_worst`](crate::diagnosis::evaluate_with_worst)), in destination order. `previous` (the keys of
     /// the snapshot shown before) lends its order when both snapshots list the same clusters
     /// with the same labels at the same positions, the usual case from one poll to the next,
     /// so the rows are not sorted again.
-    pub fn finish(self, findings: &[Finding], previous: Option<&RowKeys>) -> RowKeys {
+    pub fn finish(self, worst: &WorstByCluster, previous: Option<&RowKeys>) -> RowKeys {
         let RowKeysBuilder { mut rows, texts } = self;
-        let mut severity: FxHashMap<&str, Severity> = FxHashMap::default();
-        for f in findings {
-            if let Some(cluster) = f.cluster.as_deref() {
-                let worst = severity.entry(cluster).or_insert(f.severity);
-                *worst = (*worst).max(f.severity);
-            }
-        }
-        if !severity.is_empty() {
+        if !worst.is_empty() {
             for row in &mut rows {
                 let (_, name) = label_and_name(&texts, row.texts);
-                row.severity = severity.get(name).copied();
+                row.severity = worst.get(name).copied();
             }
         }
         if let Some(previous) = previous

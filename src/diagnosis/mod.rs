@@ -30,6 +30,8 @@ mod thresholds;
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 pub use context::{Context, Reporter, workload_of, workloads};
 pub use evidence::human_ms;
 pub use finding::{Evidence, EvidenceKind, Finding, NextStep, Severity};
@@ -47,9 +49,24 @@ pub fn evaluate(snap: &MeshSnapshot) -> Vec<Finding> {
 
 /// [`evaluate`] with tuned thresholds.
 pub fn evaluate_with(snap: &MeshSnapshot, thresholds: &Thresholds) -> Vec<Finding> {
+    evaluate_with_worst(snap, thresholds).0
+}
+
+/// The worst severity of each cluster's findings, by Envoy cluster name.
+pub type WorstByCluster = FxHashMap<String, Severity>;
+
+/// [`evaluate_with`], and the worst severity of each cluster's findings, taken while the
+/// findings are merged: the names are at hand then, while reading them back from thousands
+/// of finished findings means fetching each from memory again (the overview's default sort
+/// needs it on every rebuild).
+pub fn evaluate_with_worst(
+    snap: &MeshSnapshot,
+    thresholds: &Thresholds,
+) -> (Vec<Finding>, WorstByCluster) {
     let ctx = Context::new(snap, thresholds);
     let found = RULES.iter().flat_map(|rule| (rule.check)(&ctx)).collect();
-    let mut findings = merge_duplicates(found);
+    let mut worst = WorstByCluster::default();
+    let mut findings = merge_duplicates(found, &mut worst);
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -58,14 +75,37 @@ pub fn evaluate_with(snap: &MeshSnapshot, thresholds: &Thresholds) -> Vec<Findin
             .then_with(|| a.rule_number().cmp(&b.rule_number()))
             .then_with(|| a.title.cmp(&b.title))
     });
-    findings
+    (findings, worst)
+}
+
+/// The worst severity of each cluster's findings in `findings`.
+pub fn worst_by_cluster(findings: &[Finding]) -> WorstByCluster {
+    let mut worst = WorstByCluster::default();
+    for f in findings {
+        note_worst(&mut worst, f);
+    }
+    worst
+}
+
+fn note_worst(worst: &mut WorstByCluster, f: &Finding) {
+    let Some(cluster) = f.cluster.as_deref() else {
+        return;
+    };
+    match worst.get_mut(cluster) {
+        Some(w) => *w = (*w).max(f.severity),
+        None => {
+            worst.insert(cluster.to_string(), f.severity);
+        }
+    }
 }
 
 /// One finding per (rule, cluster, target, title): the same problem reported for several
 /// pods becomes one finding listing them all, at the highest severity seen.
-fn merge_duplicates(found: Vec<Finding>) -> Vec<Finding> {
+/// Notes each cluster's worst severity in `worst` on the way.
+fn merge_duplicates(found: Vec<Finding>, worst: &mut WorstByCluster) -> Vec<Finding> {
     let mut merged: BTreeMap<(String, Option<String>, String, String), Finding> = BTreeMap::new();
     for f in found {
+        note_worst(worst, &f);
         let key = (
             f.rule.clone(),
             f.cluster.clone(),
