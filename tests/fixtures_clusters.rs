@@ -109,7 +109,7 @@ fn text_capture_counts_and_accounting() {
     assert_eq!(hosts.clone().filter(|h| h.region.is_empty()).count(), 170);
 
     let sum = |f: fn(&meshtop::envoy::clusters::ClusterStatus) -> Option<u64>| {
-        dump.clusters.iter().filter_map(f).sum::<u64>()
+        dump.clusters.iter().filter_map(|c| f(c)).sum::<u64>()
     };
     assert_eq!(sum(|c| c.rq_error_total()), 2);
     assert_eq!(sum(|c| c.cx_connect_fail_total()), 1);

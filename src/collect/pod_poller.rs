@@ -3,6 +3,7 @@
 //! sending everything a poll learns as [`CollectorMsg`]s. Started and stopped by
 //! [`super::PollerSet`]; a shared semaphore bounds the polls in flight across all pods.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use super::failure::PollFailure;
 use super::message::{CollectorMsg, MonotonicClock, stats_collection};
 use super::poller::PollerConfig;
 use crate::envoy::clusters::{ClustersDump, ClustersReparser};
-use crate::envoy::config_dump::{ConfigDump, RouteEntry, parse_config_dump};
+use crate::envoy::config_dump::parse_config_dump;
 use crate::envoy::error::require_text;
 use crate::envoy::server_info::parse_server_info;
 use crate::envoy::{StatsFormat, StatsReparser, StatsSet};
@@ -42,9 +43,8 @@ pub(super) struct PodPoller {
     pub stats_parser: StatsReparser,
     /// Parses this proxy's `/clusters` captures, reading again only the clusters that changed.
     pub clusters_parser: ClustersReparser,
-    /// The last `/config_dump` bodies (clusters, routes) and their parses.
-    pub last_clusters_config: Option<Parsed<ConfigDump>>,
-    pub last_routes_config: Option<Parsed<Vec<RouteEntry>>>,
+    /// The `/config_dump` answers last sent (to skip sending the same dump again).
+    pub sent_config: Option<ConfigSignature>,
 }
 
 /// Polls of different pods that fall due within the same tenth of a second start together,
@@ -237,6 +237,7 @@ impl PodPoller {
             .await
             .map_err(|e| issues.push(e))
             .ok()
+            .flatten()
     }
 
     async fn read_server_info(&mut self) -> Result<CollectorMsg, String> {
@@ -255,69 +256,69 @@ impl PodPoller {
         })
     }
 
-    async fn read_config_dump(&mut self, at: Timestamp) -> Result<CollectorMsg, String> {
+    /// `/config_dump` (clusters, then routes), or `None` when both answers are the same as
+    /// the ones last sent: the app still holds that dump, and a proxy's config rarely changes
+    /// between two reads, so it is neither parsed nor sent again.
+    async fn read_config_dump(&mut self, at: Timestamp) -> Result<Option<CollectorMsg>, String> {
         let body = self
             .conn
             .get(&AdminPath::active_clusters())
             .await
             .map_err(|e| e.to_string())?;
-        let mut dump = reuse_or_parse(&mut self.last_clusters_config, body, |body| {
-            require_text(body, "/config_dump")
-                .and_then(parse_config_dump)
-                .map_err(|e| format!("/config_dump: {e}"))
-        })?;
+        let routes = self.conn.get(&AdminPath::route_configs()).await;
+        let routes = routes.map_err(|e| e.to_string());
+        let signature = ConfigSignature::of(&body, &routes);
+        if self.sent_config.as_ref() == Some(&signature) {
+            return Ok(None);
+        }
+        self.sent_config = None;
+        let mut dump = require_text(&body, "/config_dump")
+            .and_then(parse_config_dump)
+            .map_err(|e| format!("/config_dump: {e}"))?;
         // Routes carry the effective route timeouts and retry policies; a failure here keeps
         // the clusters (and is reported with the dump's issues).
-        let routes = self.conn.get(&AdminPath::route_configs()).await;
-        let routes = routes.map_err(|e| e.to_string()).and_then(|body| {
-            reuse_or_parse(&mut self.last_routes_config, body, |body| {
-                require_text(body, "/config_dump")
-                    .and_then(parse_config_dump)
-                    .map(|r| r.routes)
-                    .map_err(|e| e.to_string())
-            })
-        });
-        match routes {
-            Ok(routes) => dump.routes.extend(routes),
+        match routes.and_then(|body| {
+            require_text(&body, "/config_dump")
+                .and_then(parse_config_dump)
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(r) => dump.routes.extend(r.routes),
             Err(e) => dump.issues.push(crate::envoy::LineIssue {
                 line: 0,
                 message: format!("/config_dump?resource=dynamic_route_configs: {e}"),
             }),
         }
-        Ok(CollectorMsg::ConfigDump {
+        self.sent_config = Some(signature);
+        Ok(Some(CollectorMsg::ConfigDump {
             pod: self.pod.clone(),
             namespace: self.namespace.clone(),
             at,
             dump: Box::new(dump),
-        })
+        }))
     }
 }
 
-/// A body and what parsing it gave, kept to skip the parse when the next body is the same.
-pub(super) struct Parsed<T> {
-    body: Bytes,
-    value: T,
+/// What two `/config_dump` answers (clusters; routes or why they failed) were: each body's
+/// length and 64-bit hash, so that an unchanged config is recognised without keeping its
+/// bodies (hundreds of KB per sidecar).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ConfigSignature {
+    clusters: (usize, u64),
+    routes: Result<(usize, u64), String>,
 }
 
-/// `parse(body)`, or a copy of the last result when `body` is byte for byte the last body
-/// (a proxy's config rarely changes between two reads). Only successes are kept.
-fn reuse_or_parse<T: Clone>(
-    last: &mut Option<Parsed<T>>,
-    body: Bytes,
-    parse: impl FnOnce(&Bytes) -> Result<T, String>,
-) -> Result<T, String> {
-    if let Some(kept) = last.as_ref()
-        && kept.body == body
-    {
-        return Ok(kept.value.clone());
+impl ConfigSignature {
+    fn of(clusters: &[u8], routes: &Result<Bytes, String>) -> Self {
+        let print = |body: &[u8]| {
+            let mut hasher = DefaultHasher::new();
+            body.hash(&mut hasher);
+            (body.len(), hasher.finish())
+        };
+        ConfigSignature {
+            clusters: print(clusters),
+            routes: routes.as_ref().map(|b| print(b)).map_err(Clone::clone),
+        }
     }
-    *last = None;
-    let value = parse(&body)?;
-    *last = Some(Parsed {
-        body,
-        value: value.clone(),
-    });
-    Ok(value)
 }
 
 #[cfg(test)]
@@ -325,28 +326,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_body_equal_to_the_last_one_is_not_parsed_again() {
-        let mut last = None;
-        let mut calls = 0;
-        let mut read = |last: &mut Option<Parsed<usize>>, body: &'static str| {
-            reuse_or_parse(last, Bytes::from_static(body.as_bytes()), |b| {
-                calls += 1;
-                match b.starts_with(b"bad") {
-                    true => Err(format!("bad body of {} bytes", b.len())),
-                    false => Ok(b.len()),
-                }
-            })
-        };
-        assert_eq!(read(&mut last, "abc"), Ok(3));
-        assert_eq!(read(&mut last, "abc"), Ok(3));
-        assert_eq!(read(&mut last, "abcd"), Ok(4));
-        assert_eq!(read(&mut last, "bad!"), Err("bad body of 4 bytes".into()));
-        assert_eq!(read(&mut last, "bad!"), Err("bad body of 4 bytes".into()));
-        assert_eq!(read(&mut last, "abcd"), Ok(4));
-        assert_eq!(
-            calls, 5,
-            "parsed again: a new body, each failure, after a failure"
+    fn a_config_is_the_same_only_when_both_answers_are() {
+        let ok = |b: &'static str| Ok(Bytes::from_static(b.as_bytes()));
+        let of = ConfigSignature::of;
+        assert_eq!(of(b"{c}", &ok("{r}")), of(b"{c}", &ok("{r}")));
+        assert_ne!(
+            of(b"{c}", &ok("{r}")),
+            of(b"{C}", &ok("{r}")),
+            "clusters changed"
         );
+        assert_ne!(
+            of(b"{c}", &ok("{r}")),
+            of(b"{c}", &ok("{r} ")),
+            "routes grew"
+        );
+        let failed = Err("timed out".to_string());
+        assert_ne!(of(b"{c}", &ok("{r}")), of(b"{c}", &failed), "routes failed");
+        assert_eq!(of(b"{c}", &failed), of(b"{c}", &failed));
     }
 
     /// Polls that start when they are woken: the period is the interval on average for any

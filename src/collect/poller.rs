@@ -159,8 +159,7 @@ impl PollerSet {
             stats_path: AdminPath::filtered_stats(&self.config.stats_filter),
             stats_parser: StatsReparser::new(),
             clusters_parser: ClustersReparser::new(),
-            last_clusters_config: None,
-            last_routes_config: None,
+            sent_config: None,
         };
         let handle = self.tasks.spawn(poller.run());
         self.running.insert(key.clone(), PodIdentity::of(pod));

@@ -15,6 +15,7 @@ mod reparse;
 mod text;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -35,8 +36,9 @@ pub enum ClustersFormat {
 /// Everything one `/clusters` capture says.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClustersDump {
-    /// Clusters in the order they first appear in the capture.
-    pub clusters: Vec<ClusterStatus>,
+    /// Clusters in the order they first appear in the capture; shared, so a poller's next
+    /// dump keeps an unchanged cluster without copying it (`ClustersReparser`).
+    pub clusters: Vec<Arc<ClusterStatus>>,
     /// Lines (text) or objects (JSON) that were skipped or only partly understood.
     pub issues: Vec<LineIssue>,
     pub format: ClustersFormat,
@@ -60,7 +62,10 @@ impl ClustersDump {
 
     /// The cluster with this exact Envoy name.
     pub fn cluster(&self, name: &str) -> Option<&ClusterStatus> {
-        self.clusters.iter().find(|c| c.name == name)
+        self.clusters
+            .iter()
+            .find(|c| c.name == name)
+            .map(Arc::as_ref)
     }
 
     /// Hosts over all clusters (a host in two clusters counts twice).

@@ -196,7 +196,7 @@ impl Collection {
         self.series
             .ingest_from(pod, at, uptime, series.iter().map(|(k, v)| (k.as_str(), v)));
         if let Some(dump) = clusters {
-            let rows = dump.clusters.iter().map(|c| (c.name.as_str(), c));
+            let rows = dump.clusters.iter().map(|c| (c.name.as_str(), &**c));
             self.hosts.ingest_from(pod, at, uptime, rows);
             self.endpoints.insert(pod.to_string(), dump);
         }

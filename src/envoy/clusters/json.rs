@@ -7,6 +7,7 @@
 //! [`LineIssue`] at the line of its cluster's name instead of failing the whole capture.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,7 +47,7 @@ fn parse_typed(input: &str) -> Option<ClustersDump> {
         let line = locator.line_of(Some(&cluster.name));
         let mut report = |message: String| dump.issues.push(LineIssue { line, message });
         let status = cluster_from_json(cluster, Ok, Ok, &mut report);
-        dump.clusters.push(status);
+        dump.clusters.push(Arc::new(status));
     }
     Some(dump)
 }
@@ -63,7 +64,7 @@ fn parse_isolated(input: &str) -> Result<ClustersDump, ParseError> {
                 let line = locator.line_of(Some(&cluster.name));
                 let mut report = |message: String| dump.issues.push(LineIssue { line, message });
                 let status = cluster_from_json(cluster, from_raw, from_raw, &mut report);
-                dump.clusters.push(status);
+                dump.clusters.push(Arc::new(status));
             }
             Err(e) => {
                 let name = serde_json::from_str::<JsonName>(raw.get()).ok();

@@ -22,9 +22,12 @@
 //! fresh parse reads the same clusters in the same order. Anything else (damage, a change
 //! outside the cluster list, an issue) is parsed afresh, and that parse becomes the reference.
 //! (Each cluster is read from its own slice, as the fresh parser does for damaged documents;
-//! the two agree for any nesting under serde_json's 128 levels.)
+//! the two agree for any nesting under serde_json's 128 levels.) Kept clusters are shared
+//! with the previous dump (`Arc`), not copied: what a poller holds beyond the dump the app
+//! holds anyway is the previous capture's text.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
@@ -46,7 +49,7 @@ pub struct ClustersReparser {
 struct Previous {
     text: String,
     spans: Vec<Range<usize>>,
-    clusters: Vec<ClusterStatus>,
+    clusters: Vec<Shared>,
 }
 
 impl ClustersReparser {
@@ -141,8 +144,11 @@ impl Previous {
     }
 }
 
+/// A cluster as dumps hold it: shared between the dumps of successive captures.
+type Shared = Arc<ClusterStatus>;
+
 /// The dump a clean capture gives.
-fn json_dump(clusters: Vec<ClusterStatus>) -> ClustersDump {
+fn json_dump(clusters: Vec<Shared>) -> ClustersDump {
     let mut dump = ClustersDump::empty(ClustersFormat::Json);
     dump.clusters = clusters;
     dump
@@ -156,7 +162,7 @@ fn read_run(
     changed: &str,
     before_kept: bool,
     offset: usize,
-) -> Option<(Vec<ClusterStatus>, Vec<Range<usize>>)> {
+) -> Option<(Vec<Shared>, Vec<Range<usize>>)> {
     let trimmed = changed.trim_end_matches(is_json_space);
     let items = match before_kept {
         true if trimmed.trim_start_matches(is_json_space).is_empty() => "",
@@ -181,7 +187,7 @@ fn read_run(
         if !clean {
             return None;
         }
-        clusters.push(status);
+        clusters.push(Arc::new(status));
         spans.push(offset + at..offset + at + text.len());
     }
     Some((clusters, spans))

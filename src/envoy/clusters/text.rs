@@ -2,6 +2,8 @@
 //! fact, plus cluster-wide `::default_priority::max_*`, `::outlier::*` and `::added_via_api`
 //! lines. Owns the line classifier and the builder that groups lines into clusters and hosts.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::{
@@ -50,7 +52,7 @@ pub fn parse_clusters_text(input: &str) -> Result<ClustersDump, ParseError> {
             ),
         ));
     }
-    dump.clusters = builder.finish();
+    dump.clusters = builder.finish().into_iter().map(Arc::new).collect();
     Ok(dump)
 }
 
