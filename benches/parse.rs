@@ -331,8 +331,9 @@ fn bench_poll_stats(c: &mut Criterion) {
 }
 
 /// One poll's `/clusters?format=json` of a simulated sidecar of a 50-pod mesh, alternating
-/// with a copy in which one host counter of the middle cluster moved (what a poll sees when
-/// one cluster carries traffic): a fresh parse, as against the poller's `ClustersReparser`.
+/// with a copy in which the host counter in the middle of the document moved (what a poll
+/// sees when one cluster carries traffic): a fresh parse, as against the poller's
+/// `ClustersReparser`.
 fn bench_poll_clusters(c: &mut Criterion) {
     let first = sim_clusters_json(50);
     let hosts: Vec<usize> = first

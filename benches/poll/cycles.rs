@@ -106,6 +106,7 @@ impl Trace {
                 }
             }
             CollectorMsg::ServerInfo { .. } => self.server_infos += 1,
+            // Sent only when the proxy's config changed since the last one sent.
             CollectorMsg::ConfigDump { .. } => self.config_dumps += 1,
         }
     }

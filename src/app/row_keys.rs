@@ -283,10 +283,10 @@ impl RowKeysBuilder {
     }
 
     /// The keys, with each row's worst finding (`worst`: by cluster name, from
-    /// [`evaluate_with_worst`](crate::diagnosis::evaluate_with_worst)), in destination order. `previous` (the keys of
-    /// the snapshot shown before) lends its order when both snapshots list the same clusters
-    /// with the same labels at the same positions, the usual case from one poll to the next,
-    /// so the rows are not sorted again.
+    /// [`evaluate_with_worst`](crate::diagnosis::evaluate_with_worst)), in destination order.
+    /// `previous` (the keys of the snapshot shown before) lends its order when both snapshots
+    /// list the same clusters with the same labels at the same positions, the usual case from
+    /// one poll to the next, so the rows are not sorted again.
     pub fn finish(self, worst: &WorstByCluster, previous: Option<&RowKeys>) -> RowKeys {
         let RowKeysBuilder { mut rows, texts } = self;
         if !worst.is_empty() {

@@ -61,8 +61,9 @@ pub fn spawn(tx: mpsc::Sender<Msg>, clock: MonotonicClock) -> Input {
 }
 
 /// How long the input thread waits for an event before it looks at the stop flag again. Only
-/// quitting sets the flag, and the process ends right after, so this can be long: each wake-up
-/// costs (about 2 % of the idle TUI's CPU at five a second).
+/// quitting sets the flag and nothing waits for the thread, so this can be long; each wake-up
+/// costs (at five a second, about 2 % of the idle TUI's CPU). After quitting, the thread may
+/// read one more event from the restored terminal for up to this long before it stops.
 const STOP_CHECK: Duration = Duration::from_secs(1);
 
 /// Polls the terminal (so `stop` is noticed within [`STOP_CHECK`]) and forwards events.

@@ -156,8 +156,10 @@ fn json_dump(clusters: Vec<Shared>) -> ClustersDump {
 
 /// Reads `changed`, the text between the kept clusters, as a run of clusters with no issue,
 /// and their byte ranges in the document (`changed` starts at `offset`). With `before_kept`
-/// the run ends with the comma before a kept cluster (and may be empty); without, it ends
-/// the list and must hold at least one cluster.
+/// the run is nothing but whitespace (the clusters there were removed) or clusters followed
+/// by the comma before a kept cluster; without, it ends the list and must hold at least one
+/// cluster (`[A,]` is invalid). A lone comma is no run either: after `[` or `,` it makes the
+/// document invalid.
 fn read_run(
     changed: &str,
     before_kept: bool,
@@ -165,11 +167,14 @@ fn read_run(
 ) -> Option<(Vec<Shared>, Vec<Range<usize>>)> {
     let trimmed = changed.trim_end_matches(is_json_space);
     let items = match before_kept {
-        true if trimmed.trim_start_matches(is_json_space).is_empty() => "",
+        true if trimmed.is_empty() => "",
         true => trimmed.strip_suffix(',')?,
-        false if trimmed.is_empty() => return None,
         false => trimmed,
     };
+    // Only a run of nothing before a kept cluster may hold no value.
+    if items.trim_matches(is_json_space).is_empty() && !(before_kept && trimmed.is_empty()) {
+        return None;
+    }
     let mut list = String::with_capacity(items.len() + 2);
     list.push('[');
     list.push_str(items);
@@ -376,6 +381,26 @@ mod tests {
         check(&docs);
     }
 
+    /// A comma inserted where a cluster starts leaves a run of just `,`: invalid JSON, as a
+    /// fresh parse says (found by a review).
+    #[test]
+    fn a_lone_comma_where_a_cluster_starts_is_damage() {
+        let n = names(3);
+        let a = doc(&[cluster(&n[0], 1), cluster(&n[1], 1), cluster(&n[2], 1)]);
+        for k in 1..=3 {
+            let damaged = a.replacen("\n  {", "\n  ,{", k);
+            assert!(parse_clusters_json(&damaged).is_err());
+            check(&[a.clone(), damaged.clone(), damaged, a.clone()]);
+        }
+        let one = doc(&[cluster(&n[0], 1)]);
+        check(&[one.clone(), one.replacen("\n  {", "\n  ,{", 1), one.clone()]);
+        // The last cluster removed and its comma left: `[A,]`.
+        let two = doc(&[cluster(&n[0], 1), cluster(&n[1], 1)]);
+        let trailing = two.replacen(&format!(",\n  {}", cluster(&n[1], 1)), ",", 1);
+        assert!(parse_clusters_json(&trailing).is_err());
+        check(&[two.clone(), trailing, two]);
+    }
+
     #[test]
     fn a_whitespace_change_between_clusters_reads_the_cluster_before_it_again() {
         let n = names(3);
@@ -401,7 +426,7 @@ mod tests {
             1 => (0..8usize).prop_map(Edit::Insert),
             1 => (0..8usize).prop_map(Edit::Remove),
             1 => (0..8usize).prop_map(Edit::Swap),
-            1 => (0..4_000usize, 0..4usize, "[ ,{}\\[\\]\":0-9a\n]{0,3}")
+            1 => (0..2_000usize, 0..4usize, "[ ,{}\\[\\]\":0-9a\n]{0,3}")
                 .prop_map(|(at, len, text)| Edit::Splice(at, len, text)),
         ]
     }
