@@ -84,6 +84,38 @@ fn taken_keys(snapshot: &meshtop::model::MeshSnapshot) -> meshtop::app::RowKeysB
     keys
 }
 
+/// The worst severity per cluster noted while the findings are merged is what the finished
+/// findings say, for the demo's findings (several for one cluster, of different severities).
+#[test]
+fn worst_severity_noted_while_merging_equals_the_findings() {
+    use meshtop::diagnosis::{Thresholds, evaluate_with, evaluate_with_worst, worst_by_cluster};
+    let live = keepalive((120, 40)).app.mesh.live;
+    let (findings, worst) = evaluate_with_worst(&live.snapshot, &Thresholds::default());
+    assert_eq!(
+        findings,
+        evaluate_with(&live.snapshot, &Thresholds::default())
+    );
+    assert_eq!(worst, worst_by_cluster(&findings));
+    let clusters = findings.iter().filter_map(|f| f.cluster.as_deref());
+    let mut per_cluster = std::collections::BTreeMap::<&str, usize>::new();
+    for c in clusters {
+        *per_cluster.entry(c).or_default() += 1;
+    }
+    assert!(!worst.is_empty());
+    assert!(
+        per_cluster.values().any(|n| *n > 1),
+        "a cluster with several findings"
+    );
+    let severities: std::collections::BTreeSet<_> = (findings.iter())
+        .filter(|f| f.cluster.is_some())
+        .map(|f| f.severity.rank())
+        .collect();
+    assert!(
+        severities.len() > 1,
+        "findings of several severities: {severities:?}"
+    );
+}
+
 /// Shows `snapshot` as the rebuild would (keys taken, the shown findings kept, the previous
 /// snapshot lending its order) and lets `update` order the rows; returns the previous keys'
 /// layout.
