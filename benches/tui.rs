@@ -156,9 +156,8 @@ fn bench_tui(c: &mut Criterion) {
         // cluster was made (the setup stands in for the rebuild: it copies the clusters one by
         // one and takes each one's keys at once), then, timed: the findings' severities added,
         // the rows sorted, the frame drawn (the replaced snapshot is dropped afterwards).
-        // One input made per timed run (`PerIteration`), as the rebuild makes the snapshot
-        // right before it is shown (with `LargeInput`, later inputs' setups pushed the first
-        // input's findings out of the caches, a cost the dashboard does not pay).
+        // One input made right before each timed run (`PerIteration`), as the rebuild makes
+        // the snapshot right before it is shown (it measured the same as `LargeInput`).
         // Three cases: the same clusters with the same numbers (the order of both sorts kept
         // as is); the same clusters with every row's numbers moved to the next row (the
         // destination order kept, the column re-sorted from the previous order); and one

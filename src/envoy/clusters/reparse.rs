@@ -97,7 +97,6 @@ impl Previous {
         }
         let prefix = common_prefix(old, new);
         let suffix = common_suffix(old, new, old.len().min(new.len()) - prefix);
-        let n = self.spans.len();
         // The first cluster not wholly in the common prefix; the first wholly in the suffix.
         // When the change starts between clusters or after the last one, the cluster before
         // it is read again too (clusters added or removed at the end).
@@ -113,7 +112,7 @@ impl Previous {
         let Some(start) = self.spans.get(first).map(|r| r.start) else {
             return false;
         };
-        // The old text from `end` on is the same in the new one, `shift` bytes later.
+        // The old text from `end` on is the same in the new one, from `new_end` on.
         let (end, before_kept) = match self.spans.get(last) {
             Some(kept) => (kept.start, true),
             None => match self.spans.last() {
@@ -130,14 +129,11 @@ impl Previous {
         let Some((clusters, spans)) = read_run(changed, before_kept, start) else {
             return false;
         };
-        let shift = |r: &Range<usize>| (r.start + new_end - end)..(r.end + new_end - end);
-        let tail_spans: Vec<Range<usize>> = self.spans[last..n].iter().map(shift).collect();
-        self.spans
-            .splice(first.., spans.into_iter().chain(tail_spans));
-        let tail = self.clusters.split_off(last);
-        self.clusters.truncate(first);
-        self.clusters.extend(clusters);
-        self.clusters.extend(tail);
+        for kept in self.spans.get_mut(last..).unwrap_or_default() {
+            *kept = (kept.start + new_end - end)..(kept.end + new_end - end);
+        }
+        self.spans.splice(first..last, spans);
+        self.clusters.splice(first..last, clusters);
         self.text.clear();
         self.text.push_str(input);
         true
