@@ -11,11 +11,13 @@
 //! - `row_keys`: what sorting and filtering need (worst severity per cluster, five numbers,
 //!   destination order) read back from a finished snapshot and its findings (`RowKeys::of`,
 //!   as the headless export does);
-//! - `new_snapshot`, `new_snapshot_new_numbers`, `new_snapshot_new_clusters`: a new snapshot
-//!   arrived (once per poll interval at most) with its keys taken while its clusters were
-//!   made (`RowKeysBuilder`, as the rebuild does): severities added (`Shown::with_row_keys`),
-//!   the 5,000 rows sorted again (severity first), the frame drawn — for the same clusters
-//!   and numbers, the same clusters with moved numbers, and a relabelled cluster;
+//! - `new_snapshot`, `new_snapshot_new_numbers`, `new_snapshot_new_clusters`,
+//!   `new_snapshot_added_cluster`: a new snapshot arrived (once per poll interval at most)
+//!   with its keys taken while its clusters were made (`RowKeysBuilder`, as the rebuild does):
+//!   severities added and the destination order carried over (`Shown::with_row_keys`), the
+//!   5,000 rows sorted again (severity first), the frame drawn — for the same clusters and
+//!   numbers, the same clusters with moved numbers, a relabelled cluster, and one cluster
+//!   more in the middle;
 //! - `make_clusters`, `make_clusters_taking_keys`: 5,000 clusters copied one by one, without
 //!   and with their keys taken (what taking them adds to making the clusters);
 //! - `filter_keystroke`: one key typed into the `/` filter (the regex is compiled, the 5,000
@@ -158,17 +160,26 @@ fn bench_tui(c: &mut Criterion) {
         // the rows sorted, the frame drawn (the replaced snapshot is dropped afterwards).
         // One input made right before each timed run (`PerIteration`), as the rebuild makes
         // the snapshot right before it is shown (it measured the same as `LargeInput`).
-        // Three cases: the same clusters with the same numbers (the order of both sorts kept
+        // Four cases: the same clusters with the same numbers (the order of both sorts kept
         // as is); the same clusters with every row's numbers moved to the next row (the
-        // destination order kept, the column re-sorted from the previous order); and one
-        // cluster relabelled (everything sorted from scratch).
-        let cases: [(&str, Change); 3] = [
+        // destination order kept, the column re-sorted from the previous order); one cluster
+        // relabelled; and one cluster more, in the middle (the rows after it renumbered). In
+        // the last two the changed row is sorted into the destination order the others keep,
+        // and the column is re-sorted from the previous order carried over.
+        let cases: [(&str, Change); 4] = [
             ("new_snapshot", |_| {}),
             ("new_snapshot_new_numbers", sim_app::move_numbers),
             ("new_snapshot_new_clusters", |s| {
                 if let Some(c) = s.clusters.iter_mut().find(|c| is_upstream(c)) {
                     c.label = format!("{} (relabelled)", c.label);
                 }
+            }),
+            ("new_snapshot_added_cluster", |s| {
+                let middle = s.clusters.len() / 2;
+                let mut c = s.clusters[middle].clone();
+                c.key.name = format!("{}-added", c.key.name);
+                c.label = format!("{}-added", c.label);
+                s.clusters.insert(middle, c);
             }),
         ];
         for (name, change) in cases {

@@ -1,8 +1,10 @@
 //! What the overview sorts and filters by ([`RowKeys`]): each upstream cluster's worst
 //! severity, the numbers of the sortable columns and its label and name, taken once per
-//! snapshot ([`RowKeysBuilder`], while the rebuild makes each cluster), in destination order;
-//! and the orders sorted from them. [`RowOrder`](super::RowOrder) keeps those orders between
-//! changes.
+//! snapshot ([`RowKeysBuilder`], while the rebuild makes each cluster), with their
+//! destination order (carried from the previous snapshot's keys: [`carry`]); and the orders
+//! sorted from them. [`RowOrder`](super::RowOrder) keeps those orders between changes.
+
+mod carry;
 
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
@@ -16,26 +18,47 @@ use super::view_state::Filter;
 /// What the overview sorts and filters by, for each upstream cluster of one snapshot:
 /// taken once per snapshot ([`RowKeysBuilder`], [`RowKeys::of`]), so a new sort or filter
 /// compares a few numbers per row instead of searching each cluster's counters and the
-/// findings again. The rows are in destination order (label, then Envoy cluster name), so a
-/// row's position is its rank for the destination sort and for ties. The texts the `/` filter
-/// matches are copied side by side into one string, so a keystroke reads them from one
-/// block of memory rather than from every cluster of the snapshot.
+/// findings again. The rows stay in snapshot order, as the rebuild took them; their
+/// destination order (label, then Envoy cluster name) is kept beside them as row numbers, and
+/// breaks ties in every other sort. The texts the `/` filter matches are copied side by side
+/// into one string, so a keystroke reads them from one block of memory rather than from every
+/// cluster of the snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct RowKeys {
+    /// In snapshot order (increasing positions).
     rows: Vec<RowKey>,
     /// Each row's label then cluster name, in row order; a row's `texts` are offsets in here.
     texts: String,
-    /// Which destination order the rows are in: a new number when sorted, the previous keys'
-    /// number when their order was kept ([`RowKeysBuilder::finish`]), so a row index means
-    /// the same destination in both and the previous sort is a good start for the next.
+    /// Each row's position and worst severity, in row order: what the overview lists, read
+    /// row by row in sorted order from a block of 16-byte entries rather than from the rows.
+    ranked: Vec<Ranked>,
+    /// The rows in destination order (row numbers).
+    by_destination: Vec<u32>,
+    /// Each row's place in `by_destination`.
+    rank: Vec<u32>,
+    /// Which destinations the rows are: a new number when any row's label or name differs
+    /// from the previous keys' row of the same number, else the previous keys' number
+    /// ([`RowKeysBuilder::finish`]), so a row number means the same destination in both and
+    /// the previous sort is a good start for the next.
     layout: u64,
+    /// How the previous keys' rows map to these, when the layout is new.
+    carried: Option<carry::Carried>,
 }
 
-/// Keys are equal when their rows and texts are (whichever way the order was found).
+/// Keys are equal when their rows and texts are (the destination order follows from them).
 impl PartialEq for RowKeys {
     fn eq(&self, other: &Self) -> bool {
         self.rows == other.rows && self.texts == other.texts
     }
+}
+
+/// `items` collected into a vector made with room for `room` of them. Collecting a filtered
+/// run of thousands of rows would grow the vector by doubling, each time into fresh memory
+/// the system must first map: that cost more than the work (300 µs of a sort of 5,000 rows).
+pub(super) fn with_room<T>(room: usize, items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v = Vec::with_capacity(room);
+    v.extend(items);
+    v
 }
 
 /// A number for a destination order just sorted.
@@ -79,7 +102,7 @@ pub(super) fn carry_order(previous: impl Iterator<Item = usize>, rows_at: &[usiz
     order
 }
 
-/// A row's sort keys: worst severity, the column's two numbers, the row (destination rank).
+/// A row's sort keys: worst severity, the column's two numbers, its destination rank.
 type Keyed = (Option<Severity>, f64, f64, u32);
 
 /// A number that is not collected (or covers no time) sorts after every real one.
@@ -113,46 +136,32 @@ impl RowKeys {
         keys.finish(&worst_by_cluster(findings), None)
     }
 
-    /// `rows` (in snapshot order, their texts in `texts`) in this keys' destination order, when
-    /// they are the same clusters with the same labels at the same positions; `None` otherwise.
-    fn same_destinations(&self, rows: &[RowKey], texts: &str) -> Option<Vec<RowKey>> {
-        if self.rows.len() != rows.len() || self.texts != texts {
-            return None;
-        }
-        // Equal texts and, row for row, equal positions and offsets: the same labels and names.
-        // Rows are found by position through a table (a few KB) rather than searched for.
-        let mut row_at = vec![u32::MAX; rows.last().map_or(0, |r| r.at + 1)];
-        for (i, r) in rows.iter().enumerate() {
-            *row_at.get_mut(r.at)? = u32::try_from(i).ok()?;
-        }
-        let mut ordered = Vec::with_capacity(rows.len());
-        for kept in &self.rows {
-            let i = usize::try_from(*row_at.get(kept.at)?).ok()?;
-            let row = rows.get(i).copied().filter(|r| r.texts == kept.texts)?;
-            ordered.push(row);
-        }
-        Some(ordered)
-    }
-
     /// Row `i`'s label and cluster name.
     fn texts(&self, i: usize) -> (&str, &str) {
         label_and_name(&self.texts, self.rows.get(i).map_or((0, 0, 0), |r| r.texts))
     }
 
-    /// Which destination order the rows are in (equal for keys whose row `i` is the same
+    /// Which destinations the rows are (equal for keys whose row `i` is the same
     /// destination).
     pub fn layout(&self) -> u64 {
         self.layout
     }
 
+    /// `sorted` (every row of the keys of layout `layout`, in some order) as rows of these
+    /// keys, when these were carried from those: the rows still here in that order, then the
+    /// new ones. `None` for keys of another layout.
+    pub(super) fn carried_start(&self, layout: u64, sorted: &[u32]) -> Option<Vec<u32>> {
+        self.carried.as_ref()?.start(layout, sorted)
+    }
+
     /// Each row's position in the snapshot's clusters, in row order.
     pub(super) fn positions(&self) -> Vec<usize> {
-        self.rows.iter().map(|r| r.at).collect()
+        self.ranked.iter().map(|r| r.at).collect()
     }
 
     /// Row `i`'s position in the snapshot's clusters.
     pub(super) fn position(&self, i: u32) -> Option<usize> {
-        self.rows.get(usize::try_from(i).ok()?).map(|r| r.at)
+        self.ranked.get(usize::try_from(i).ok()?).map(|r| r.at)
     }
 
     /// Upstream clusters (before any filter).
@@ -170,18 +179,16 @@ impl RowKeys {
     /// order by the same column (as it was for the same layout, carried over by position for
     /// another), so rows whose rank did not change cost one comparison each.
     pub(super) fn sorted(&self, sort: SortColumn, start: Option<&[u32]>) -> Vec<u32> {
-        let rank = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         if sort == SortColumn::Destination {
-            return (0..self.rows.len()).map(rank).collect();
+            return self.by_destination.clone();
         }
-        let keyed_row = |i: u32| {
-            let k = usize::try_from(i).ok().and_then(|i| self.rows.get(i))?;
+        // Each row's sort keys, read in row order (one pass through memory); ties sort by
+        // destination rank, turned back into the row at the end.
+        let severity = |k: &RowKey| (sort == SortColumn::Severity).then_some(k.severity);
+        let by_row = (self.rows.iter().zip(&self.rank)).map(|(k, &rank)| {
             let (first, second) = numbers(k, sort);
-            let severity = (sort == SortColumn::Severity)
-                .then_some(k.severity)
-                .flatten();
-            Some((severity, first, second, i))
-        };
+            (severity(k).flatten(), first, second, rank)
+        });
         let order = |a: &Keyed, b: &Keyed| {
             (b.0.cmp(&a.0))
                 .then_with(|| b.1.total_cmp(&a.1))
@@ -192,35 +199,40 @@ impl RowKeys {
         // unstable one give the same result.
         let keyed: Vec<Keyed> = match start.filter(|s| s.len() == self.rows.len()) {
             Some(start) => {
-                let mut keyed: Vec<Keyed> = start.iter().filter_map(|i| keyed_row(*i)).collect();
+                let by_row: Vec<Keyed> = by_row.collect();
+                let at = |i: u32| by_row.get(usize::try_from(i).ok()?).copied();
+                let mut keyed = with_room(start.len(), start.iter().filter_map(|i| at(*i)));
                 keyed.sort_by(order);
                 keyed
             }
             None => {
-                let all = (0..self.rows.len()).map(rank);
-                let mut keyed: Vec<Keyed> = all.filter_map(keyed_row).collect();
+                let mut keyed: Vec<Keyed> = by_row.collect();
                 keyed.sort_unstable_by(order);
                 keyed
             }
         };
-        keyed.into_iter().map(|k| k.3).collect()
+        let row = |rank: u32| {
+            self.by_destination
+                .get(usize::try_from(rank).ok()?)
+                .copied()
+        };
+        with_room(keyed.len(), keyed.into_iter().filter_map(|k| row(k.3)))
     }
 
     /// The rows of `sorted` whose label or cluster name matches `filter`, as the overview
     /// lists them.
     pub(super) fn filtered(&self, sorted: &[u32], filter: Option<&Filter>) -> Vec<Ranked> {
+        // The texts are looked at only with a filter (each is a read from another place).
         let matches = |i: usize| {
-            let (label, name) = self.texts(i);
-            filter.is_none_or(|f| f.matches(label) || f.matches(name))
-        };
-        (sorted.iter().filter_map(|i| usize::try_from(*i).ok()))
-            .filter(|i| matches(*i))
-            .filter_map(|i| self.rows.get(i))
-            .map(|k| Ranked {
-                at: k.at,
-                severity: k.severity,
+            filter.is_none_or(|f| {
+                let (label, name) = self.texts(i);
+                f.matches(label) || f.matches(name)
             })
-            .collect()
+        };
+        let rows = (sorted.iter().filter_map(|i| usize::try_from(*i).ok()))
+            .filter(|i| matches(*i))
+            .filter_map(|i| self.ranked.get(i).copied());
+        with_room(sorted.len(), rows)
     }
 }
 
@@ -283,10 +295,12 @@ impl RowKeysBuilder {
     }
 
     /// The keys, with each row's worst finding (`worst`: by cluster name, from
-    /// [`evaluate_with_worst`](crate::diagnosis::evaluate_with_worst)), in destination order.
-    /// `previous` (the keys of the snapshot shown before) lends its order when both snapshots
-    /// list the same clusters with the same labels at the same positions, the usual case from
-    /// one poll to the next, so the rows are not sorted again.
+    /// [`evaluate_with_worst`](crate::diagnosis::evaluate_with_worst)) and the destination
+    /// order.
+    /// `previous` (the keys of the snapshot shown before) lends its order: rows whose label
+    /// and name did not change keep it and only the others are sorted in ([`carry`]), so
+    /// from one poll to the next, when at most a few clusters change, the rows are not sorted
+    /// again.
     pub fn finish(self, worst: &WorstByCluster, previous: Option<&RowKeys>) -> RowKeys {
         let RowKeysBuilder { mut rows, texts } = self;
         if !worst.is_empty() {
@@ -295,37 +309,8 @@ impl RowKeysBuilder {
                 row.severity = worst.get(name).copied();
             }
         }
-        if let Some(previous) = previous
-            && let Some(same) = previous.same_destinations(&rows, &texts)
-        {
-            return RowKeys {
-                rows: same,
-                texts,
-                layout: previous.layout,
-            };
-        }
-        // Label, then name (unique: cluster names are), compared in the copied texts rather
-        // than in clusters scattered in memory; sorted starting from the previous keys' order
-        // of the same positions, so a few changed clusters cost little more than a check.
-        let destination = |k: &RowKey| label_and_name(&texts, k.texts);
-        let order = |a: &RowKey, b: &RowKey| destination(a).cmp(&destination(b));
-        match previous {
-            Some(previous) => {
-                let at: Vec<usize> = rows.iter().map(|r| r.at).collect();
-                let start = carry_order(previous.positions().into_iter(), &at);
-                rows = (start.iter())
-                    .filter_map(|&i| rows.get(usize::try_from(i).ok()?).copied())
-                    .collect();
-                rows.sort_by(order);
-            }
-            None if !rows.is_sorted_by(|a, b| order(a, b).is_le()) => rows.sort_by(order),
-            None => {}
-        }
-        RowKeys {
-            rows,
-            texts,
-            layout: new_layout(),
-        }
+        let none = RowKeys::default();
+        carry::carry(previous.unwrap_or(&none), rows, texts)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::model::{ClusterSnapshot, SourceState};
 use super::App;
 use super::action::SortColumn;
 use super::mesh::Shown;
-use super::row_keys::carry_order;
+use super::row_keys::{carry_order, with_room};
 use super::view_state::{Filter, ViewState};
 
 /// The worst severity among the findings about `cluster`.
@@ -53,7 +53,8 @@ pub struct RowOrder {
     sorted_layout: u64,
     sorted: Vec<u32>,
     /// The snapshot position of each row of `sorted`, in the same order: the start for the
-    /// next snapshot's sort when its rows are in another order (another layout).
+    /// next snapshot's sort when its rows are other destinations (another layout) and were
+    /// not carried from these (the keys shown were not the next ones: after a pause, say).
     sorted_at: Vec<usize>,
     /// The filter `rows` is for.
     filter: Option<String>,
@@ -99,14 +100,18 @@ impl RowOrder {
                 (false, _) => None,
                 (true, true) => Some(self.sorted.as_slice()),
                 (true, false) => {
-                    carried = carry_order(self.sorted_at.iter().copied(), &keys.positions());
+                    // Mapped row by row when the keys were carried from the sorted ones,
+                    // else through the snapshot positions (after a pause, say).
+                    carried = (keys.carried_start(self.sorted_layout, &self.sorted))
+                        .unwrap_or_else(|| {
+                            carry_order(self.sorted_at.iter().copied(), &keys.positions())
+                        });
                     Some(carried.as_slice())
                 }
             };
             self.sorted = keys.sorted(view.sort, start);
-            self.sorted_at = (self.sorted.iter())
-                .filter_map(|&i| keys.position(i))
-                .collect();
+            let at = self.sorted.iter().filter_map(|&i| keys.position(i));
+            self.sorted_at = with_room(self.sorted.len(), at);
             self.sorted_for = sorted_for;
             self.sorted_layout = keys.layout();
         }
