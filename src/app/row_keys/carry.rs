@@ -131,17 +131,21 @@ pub(super) fn carry(previous: &RowKeys, rows: Vec<RowKey>, texts: String) -> Row
         .filter_map(|&i| here.get(usize::try_from(i).ok()?).copied())
         .filter(|&r| r != u32::MAX);
     let kept = with_room(n_old, kept);
-    let mut added: Vec<u32> = (head..n - tail).map(number).collect();
-    added.sort_by(|a, b| destination(*a).cmp(&destination(*b)));
+    // Sorted with their texts at hand (all of them when nothing is carried).
+    let mut added: Vec<_> = (head..n - tail)
+        .filter_map(|j| destination(number(j)))
+        .collect();
+    added.sort();
     let mut by_destination = Vec::with_capacity(n);
     let mut rest = kept.as_slice();
-    for &a in &added {
-        let before = rest.partition_point(|&k| destination(k) < destination(a));
+    for a in &added {
+        let before = rest.partition_point(|&k| destination(k).as_ref() < Some(a));
         let (now, later) = rest.split_at(before);
         by_destination.extend_from_slice(now);
-        by_destination.push(a);
+        by_destination.push(a.1);
         rest = later;
     }
+    let added = added.into_iter().map(|(_, row)| row).collect();
     by_destination.extend_from_slice(rest);
     let mut rank = vec![u32::MAX; n];
     for (place, &row) in by_destination.iter().enumerate() {
