@@ -832,10 +832,10 @@ fn resorting_from_the_previous_order_equals_sorting_from_scratch() {
     }
 }
 
-/// A new snapshot whose clusters changed (one relabelled, so the destination order is sorted
-/// again, from the previous order carried over by snapshot position) with every number moved:
-/// the overview's order, sorted from the previous one carried over, is exactly the order
-/// sorted from scratch, for every column; so are the keys.
+/// A new snapshot whose clusters changed (one relabelled: its row is sorted into the order the
+/// other rows keep, so the layout is new) with every number moved: the overview's order,
+/// sorted from the previous one carried over row by row, is exactly the order sorted from
+/// scratch, for every column; so are the keys.
 #[test]
 fn a_changed_snapshot_sorted_from_the_carried_order_equals_sorting_from_scratch() {
     use meshtop::app::{RowKeys, is_upstream, order_rows};
@@ -868,6 +868,48 @@ fn a_changed_snapshot_sorted_from_the_carried_order_equals_sorting_from_scratch(
             .collect();
         assert_eq!(after, names(&order_rows(live, None, sort)), "{sort:?}");
     }
+}
+
+/// After a pause the keys shown next were carried from keys the overview never sorted (the
+/// snapshots that arrived meanwhile), so its order starts from the frozen order carried over
+/// through snapshot positions instead: still exactly the order sorted from scratch.
+#[test]
+fn resuming_after_changed_snapshots_sorts_like_from_scratch() {
+    use meshtop::app::{is_upstream, order_rows};
+
+    let mut app = keepalive((120, 40)).app;
+    key(&mut app, KeyCode::Char('T'));
+    key(&mut app, KeyCode::Char('p'));
+    let frozen = app.mesh.shown().row_keys().layout();
+    let mut layouts = vec![frozen];
+    for prefix in ["a", "zz"] {
+        let mut snapshot = app.mesh.live.snapshot.clone();
+        move_numbers(&mut snapshot);
+        let c = (snapshot.clusters.iter_mut())
+            .filter(|c| is_upstream(c))
+            .nth(1)
+            .unwrap();
+        c.label = format!("{prefix}{}", c.label);
+        show_snapshot(&mut app, snapshot);
+        layouts.push(app.mesh.live.row_keys().layout());
+    }
+    assert_eq!(app.mesh.shown().row_keys().layout(), frozen, "still paused");
+    layouts.dedup();
+    assert_eq!(
+        layouts.len(),
+        3,
+        "each snapshot is new destinations: {layouts:?}"
+    );
+    key(&mut app, KeyCode::Char('p'));
+    let live = &app.mesh.live;
+    let after: Vec<&str> = (app.overview_rows().iter())
+        .map(|r| r.cluster.key.name.as_str())
+        .collect();
+    let scratch: Vec<&str> = (order_rows(live, None, app.view.sort).iter())
+        .map(|r| live.snapshot.clusters[r.at].key.name.as_str())
+        .collect();
+    assert_eq!(after, scratch);
+    assert!(after.len() >= 5);
 }
 
 /// The overview's kept order (sorted once per snapshot and column, then filtered per

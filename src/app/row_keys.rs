@@ -36,19 +36,25 @@ pub struct RowKeys {
     by_destination: Vec<u32>,
     /// Each row's place in `by_destination`.
     rank: Vec<u32>,
-    /// Which destinations the rows are: a new number when any row's label or name differs
-    /// from the previous keys' row of the same number, else the previous keys' number
-    /// ([`RowKeysBuilder::finish`]), so a row number means the same destination in both and
-    /// the previous sort is a good start for the next.
+    /// Which destinations the rows are: the previous keys' number when every row has the
+    /// label and name of the previous keys' row of the same number and there are as many
+    /// rows ([`RowKeysBuilder::finish`]), else a new number; so a row number means the same
+    /// destination in both and the previous sort is a good start for the next. (Keys with no
+    /// rows made without previous keys have 0.)
     layout: u64,
-    /// How the previous keys' rows map to these, when the layout is new.
+    /// How the previous keys' rows map to these, when the layout is new and the previous
+    /// keys had rows.
     carried: Option<carry::Carried>,
 }
 
-/// Keys are equal when their rows and texts are (the destination order follows from them).
+/// Keys are equal when their rows, texts and destination orders are (the order follows from
+/// the rows and texts; it is compared so that keys whose order was carried can be checked
+/// against keys sorted from scratch).
 impl PartialEq for RowKeys {
     fn eq(&self, other: &Self) -> bool {
-        self.rows == other.rows && self.texts == other.texts
+        self.rows == other.rows
+            && self.texts == other.texts
+            && self.by_destination == other.by_destination
     }
 }
 
@@ -173,12 +179,23 @@ impl RowKeys {
         self.rows.is_empty()
     }
 
-    /// Positions in `self.rows` ordered by `sort`.
+    /// Row numbers ordered by `sort`.
     ///
     /// `start`, when given, is a permutation of the rows to sort from: the previous snapshot's
-    /// order by the same column (as it was for the same layout, carried over by position for
-    /// another), so rows whose rank did not change cost one comparison each.
+    /// order by the same column (as it was for the same layout; for another, mapped row by
+    /// row when these keys were carried from those, else through the snapshot positions), so
+    /// rows whose rank did not change cost one comparison each.
     pub(super) fn sorted(&self, sort: SortColumn, start: Option<&[u32]>) -> Vec<u32> {
+        debug_assert!(
+            start.is_none_or(|s| {
+                let mut seen = vec![false; s.len()];
+                (s.iter()).all(|&i| {
+                    seen.get_mut(i as usize)
+                        .is_some_and(|x| !std::mem::replace(x, true))
+                })
+            }),
+            "a start lists every row once"
+        );
         if sort == SortColumn::Destination {
             return self.by_destination.clone();
         }
@@ -297,10 +314,10 @@ impl RowKeysBuilder {
     /// The keys, with each row's worst finding (`worst`: by cluster name, from
     /// [`evaluate_with_worst`](crate::diagnosis::evaluate_with_worst)) and the destination
     /// order.
-    /// `previous` (the keys of the snapshot shown before) lends its order: rows whose label
-    /// and name did not change keep it and only the others are sorted in ([`carry`]), so
-    /// from one poll to the next, when at most a few clusters change, the rows are not sorted
-    /// again.
+    /// `previous` (the keys of the snapshot shown before) lends its order ([`carry`]): the
+    /// unchanged rows at the start and at the end (same label and name) keep it and only the
+    /// rows between are sorted in, so from one poll to the next, when at most a few clusters
+    /// change, the rows are not sorted again.
     pub fn finish(self, worst: &WorstByCluster, previous: Option<&RowKeys>) -> RowKeys {
         let RowKeysBuilder { mut rows, texts } = self;
         if !worst.is_empty() {

@@ -92,8 +92,8 @@ impl RowOrder {
         let keys = shown.row_keys();
         let sorted_for = Some((shown.generation(), view.sort));
         if self.sorted_for != sorted_for {
-            // The previous snapshot's order by the same column: as it is when the rows are in
-            // the same order (same layout), else carried over through the snapshot positions.
+            // The previous snapshot's order by the same column: as it is when the rows are the
+            // same destinations (same layout), else carried over (below).
             let same_column = self.sorted_for.map(|(_, column)| column) == Some(view.sort);
             let carried;
             let start = match (same_column, self.sorted_layout == keys.layout()) {

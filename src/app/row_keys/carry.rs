@@ -1,7 +1,7 @@
 //! The destination order of a new snapshot's keys, carried from the previous snapshot's
 //! ([`carry`]). From one poll to the next the clusters are almost always the same, with the
-//! same labels: their rows keep the previous order and only rows whose label or name is new
-//! are sorted in, instead of sorting every row again.
+//! same labels: their rows keep the previous order and only the rows from the first to the
+//! last changed one are sorted in, instead of sorting every row again.
 //!
 //! Both keys hold each row's texts side by side in snapshot order, so the rows that did not
 //! change are found by comparing the two texts as two blocks of memory: rows in their common
@@ -16,16 +16,17 @@ use super::{Ranked, RowKey, RowKeys, label_and_name, new_layout, with_room};
 pub(in crate::app) struct Carried {
     /// The layout of the keys carried from.
     from: u64,
-    /// Each previous row's number here (`u32::MAX`: its label or name changed, or it is gone).
+    /// Each previous row's number here (`u32::MAX`: it lay between the unchanged rows at the
+    /// start and at the end, so it changed, is gone, or was sorted in again).
     rows: Vec<u32>,
-    /// The rows here that had no previous row, in destination order.
+    /// The rows here with no previous row (those sorted in), in destination order.
     added: Vec<u32>,
 }
 
 impl Carried {
     /// `sorted` (every row of the keys of layout `layout`, in some order) as rows here: the
     /// rows still here in that order, then the added ones. `None` when these keys were not
-    /// carried from `layout`, or `sorted` does not list every previous row.
+    /// carried from `layout`, or `sorted` does not have one entry per previous row.
     pub(super) fn start(&self, layout: u64, sorted: &[u32]) -> Option<Vec<u32>> {
         if layout != self.from || sorted.len() != self.rows.len() {
             return None;
@@ -293,6 +294,14 @@ mod tests {
                     prop_assert_eq!(next.rank[row as usize], place as u32);
                 }
                 prop_assert_eq!(next.layout == previous.layout, before == rows);
+                // Each carried row is the previous row's destination.
+                if let Some(carried) = &next.carried {
+                    for (i, &here) in carried.rows.iter().enumerate() {
+                        if here != u32::MAX {
+                            prop_assert_eq!(&before[i], &rows[here as usize]);
+                        }
+                    }
+                }
                 // The previous rows in reverse destination order, carried over.
                 let reversed: Vec<u32> = previous.by_destination.iter().rev().copied().collect();
                 if next.layout != previous.layout {
