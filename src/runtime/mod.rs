@@ -78,6 +78,8 @@ pub async fn run(opts: TuiOptions) -> Result<(), String> {
             },
         );
     }
+    // A draw error ends the loop like a quit: the same shutdown, then the error.
+    let mut outcome = Ok(());
     while let Some(first) = rx.recv().await {
         let mut redraw = needs_redraw(&first);
         let mut effects = update(&mut app, first);
@@ -95,15 +97,15 @@ pub async fn run(opts: TuiOptions) -> Result<(), String> {
             let theme = theme_of(&opts, &app);
             let drawn = guard.draw(|frame| crate::ui::draw(frame, &app, theme));
             if let Err(e) = drawn {
-                drop(guard);
-                return Err(format!("cannot draw: {e}"));
+                outcome = Err(format!("cannot draw: {e}"));
+                break;
             }
         }
     }
     input.stop();
     conn.shutdown().await;
     drop(guard);
-    Ok(())
+    outcome
 }
 
 fn theme_of<'a>(opts: &'a TuiOptions, app: &App) -> &'a Theme {
