@@ -13,7 +13,9 @@
 //! `N` pods with 20 extra idle clusters each, `NxM` with M; a trailing `b` measures bytes
 //! only, no poll cycles), `MESHTOP_BENCH_CYCLES` (steady cycles, default 20),
 //! `MESHTOP_BENCH_BUDGET_S` (wall-clock cap on one size's polling, default 120 s),
-//! `MESHTOP_BENCH_KUBECTL_MAX` (largest size timed with kubectl, default 200). The definitions
+//! `MESHTOP_BENCH_KUBECTL_MAX` (largest size timed with kubectl, default 200),
+//! `MESHTOP_BENCH_CLUSTERS_EVERY_S` (seconds between a pod's `/clusters` reads, default 0:
+//! every poll; the TUI uses 10). The definitions
 //! of the figures are in `docs/PERFORMANCE.md`.
 
 #[path = "poll/cycles.rs"]

@@ -4,6 +4,7 @@
 //! model; `inspect` is the postmortem command over saved captures; `cli` holds the flags.
 
 pub mod app;
+mod bytes;
 pub mod cli;
 pub mod collect;
 pub mod command;

@@ -58,7 +58,14 @@ async fn poll_cycles(
     let index: HashMap<String, usize> = (pods.iter().enumerate())
         .map(|(i, p)| (p.name.clone(), i))
         .collect();
-    let config = PollerConfig::default();
+    // `/clusters` on every poll (the library's default) unless `MESHTOP_BENCH_CLUSTERS_EVERY_S`
+    // asks for the TUI's spacing (10 s).
+    let config = PollerConfig {
+        clusters_every: Duration::from_secs(
+            crate::env_number("MESHTOP_BENCH_CLUSTERS_EVERY_S", 0) as u64
+        ),
+        ..PollerConfig::default()
+    };
     let (tx, mut rx) = mpsc::channel(16_384);
     let clock = MonotonicClock::start();
     let set = PollerSet::spawn(client, pods, &config, clock, |p| p.name.clone(), &tx);

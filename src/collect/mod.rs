@@ -23,5 +23,5 @@ pub use backoff::Backoff;
 pub use filter::{default_stats_filter, stats_filter};
 pub use message::{CollectorMsg, MonotonicClock, stats_collection};
 pub use plan::{PodIdentity, PollerPlan, apply_pod_event, plan_pollers, poller_key};
-pub use poller::{PollerConfig, PollerSet};
+pub use poller::{CLUSTERS_KEEP_BYTES, PollerConfig, PollerSet};
 pub use snapshot::{CollectError, CollectOptions, collect_snapshot, collect_with_config};

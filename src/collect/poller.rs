@@ -18,7 +18,7 @@ use super::message::{CollectorMsg, MonotonicClock};
 use super::plan::{PodIdentity, PollerPlan, poller_key};
 use super::pod_poller::PodPoller;
 use crate::envoy::StatsReparser;
-use crate::envoy::clusters::ClustersReparser;
+use crate::envoy::clusters::{ClustersReparser, KeepBudget};
 use crate::kube::{AdminConnection, AdminLimits, AdminPath, MeshPod};
 
 /// How pods are polled.
@@ -38,11 +38,19 @@ pub struct PollerConfig {
     pub backoff: Backoff,
     /// The `/stats?filter=` regex.
     pub stats_filter: String,
+    /// Bytes of previous `/clusters` captures the pollers keep together, so that the next
+    /// capture re-reads only the clusters that changed ([`KeepBudget`]); past it a poller
+    /// parses every capture afresh.
+    pub clusters_keep_bytes: usize,
 }
+
+/// [`PollerConfig::clusters_keep_bytes`] by default: a capture of every pod up to about 200
+/// pods with 80 KB captures (a few dozen services); in a larger mesh, the first pods' only.
+pub const CLUSTERS_KEEP_BYTES: usize = 16 << 20;
 
 impl Default for PollerConfig {
     /// 2 s interval, `/clusters` every poll, config dump every 30 s, 32 in flight, the default
-    /// filter.
+    /// filter, [`CLUSTERS_KEEP_BYTES`] of kept `/clusters` captures.
     fn default() -> Self {
         PollerConfig {
             interval: Duration::from_secs(2),
@@ -52,6 +60,7 @@ impl Default for PollerConfig {
             limits: AdminLimits::default(),
             backoff: Backoff::default(),
             stats_filter: default_stats_filter(),
+            clusters_keep_bytes: CLUSTERS_KEEP_BYTES,
         }
     }
 }
@@ -61,6 +70,8 @@ pub struct PollerSet {
     client: Client,
     config: Arc<PollerConfig>,
     permits: Arc<Semaphore>,
+    /// What the pollers' kept `/clusters` captures share.
+    keep: KeepBudget,
     clock: MonotonicClock,
     key: fn(&MeshPod) -> String,
     tx: mpsc::Sender<CollectorMsg>,
@@ -84,6 +95,7 @@ impl PollerSet {
             client: client.clone(),
             config: Arc::new(config.clone()),
             permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            keep: KeepBudget::new(config.clusters_keep_bytes),
             clock,
             key,
             tx: tx.clone(),
@@ -158,7 +170,7 @@ impl PollerSet {
             next_clusters: None,
             stats_path: AdminPath::filtered_stats(&self.config.stats_filter),
             stats_parser: StatsReparser::new(),
-            clusters_parser: ClustersReparser::new(),
+            clusters_parser: ClustersReparser::with_budget(self.keep.clone()),
             sent_config: None,
         };
         let handle = self.tasks.spawn(poller.run());

@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::{ClusterKey, LineIssue};
 
 pub use json::parse_clusters_json;
-pub use reparse::ClustersReparser;
+pub use reparse::{ClustersReparser, KeepBudget};
 pub use text::parse_clusters_text;
 
 /// Which `/clusters` rendering a dump was read from.

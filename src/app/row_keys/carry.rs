@@ -9,6 +9,7 @@
 //! difference in length, have the same label and name. Only the rows between are sorted in.
 
 use super::{Ranked, RowKey, RowKeys, label_and_name, new_layout, with_room};
+use crate::bytes::{common_prefix, common_suffix};
 
 /// How the rows of the keys some [`RowKeys`] were carried from map to their rows, so an
 /// order of the previous rows (the overview's sort) can start the same sort of the new ones.
@@ -38,36 +39,6 @@ impl Carried {
     }
 }
 
-/// The bytes at the start of `a` and `b` that are the same.
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    // Compared a block at a time (a memory comparison), then byte by byte in the first block
-    // that differs.
-    const BLOCK: usize = 256;
-    let same_blocks = (a.chunks(BLOCK).zip(b.chunks(BLOCK)))
-        .take_while(|(x, y)| x == y)
-        .count();
-    let from = (same_blocks * BLOCK).min(a.len()).min(b.len());
-    let (a, b) = (a.get(from..), b.get(from..));
-    from + (a.unwrap_or_default().iter().zip(b.unwrap_or_default()))
-        .take_while(|(x, y)| x == y)
-        .count()
-}
-
-/// The bytes at the end of `a` and `b` that are the same.
-fn common_suffix(a: &[u8], b: &[u8]) -> usize {
-    const BLOCK: usize = 256;
-    let same_blocks = (a.rchunks(BLOCK).zip(b.rchunks(BLOCK)))
-        .take_while(|(x, y)| x == y)
-        .count();
-    let from_end = (same_blocks * BLOCK).min(a.len()).min(b.len());
-    let (a, b) = (a.get(..a.len() - from_end), b.get(..b.len() - from_end));
-    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
-    from_end
-        + (a.iter().rev().zip(b.iter().rev()))
-            .take_while(|(x, y)| x == y)
-            .count()
-}
-
 /// The keys of `rows` (a snapshot's rows in snapshot order with their severities, their texts
 /// in `texts`), their destination order carried from `previous` (see the module
 /// documentation); `previous` may be empty keys (everything is sorted).
@@ -75,7 +46,7 @@ pub(super) fn carry(previous: &RowKeys, rows: Vec<RowKey>, texts: String) -> Row
     let (old, new) = (previous.texts.as_bytes(), texts.as_bytes());
     let prefix = common_prefix(old, new);
     // Not overlapping the prefix: a row is in one or the other.
-    let suffix = common_suffix(old, new).min(old.len().min(new.len()) - prefix);
+    let suffix = common_suffix(old, new, old.len().min(new.len()) - prefix);
     // Rows from the start whose texts are in the common prefix, at the same offsets.
     let head = (rows.iter().zip(&previous.rows))
         .take_while(|(r, p)| r.texts == p.texts && r.texts.2 <= prefix)
@@ -205,20 +176,6 @@ mod tests {
         let mut order: Vec<u32> = (0..rows.len() as u32).collect();
         order.sort_by(|a, b| rows[*a as usize].cmp(&rows[*b as usize]));
         order
-    }
-
-    #[test]
-    fn common_prefix_and_suffix_cross_blocks() {
-        let a = "x".repeat(1000);
-        let mut b = a.clone();
-        b.replace_range(600..601, "y");
-        assert_eq!(common_prefix(a.as_bytes(), b.as_bytes()), 600);
-        assert_eq!(common_suffix(a.as_bytes(), b.as_bytes()), 399);
-        assert_eq!(common_prefix(a.as_bytes(), a.as_bytes()), 1000);
-        assert_eq!(common_prefix(b"abc", b"abcd"), 3);
-        assert_eq!(common_suffix(b"bcd", b"abcd"), 3);
-        assert_eq!(common_prefix(b"", b"abcd"), 0);
-        assert_eq!(common_suffix(&a.as_bytes()[..700], a.as_bytes()), 700);
     }
 
     /// One change to a snapshot's rows.

@@ -28,12 +28,14 @@
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::value::RawValue;
 
 use super::json::{JsonClusters, parse_clusters_json};
 use super::json_objects::{TypedCluster, cluster_from_json};
 use super::{ClusterStatus, ClustersDump, ClustersFormat};
+use crate::bytes::{common_prefix, common_suffix};
 use crate::envoy::ParseError;
 
 /// Parses one proxy's `/clusters?format=json` captures in turn; see the module documentation.
@@ -42,6 +44,46 @@ pub struct ClustersReparser {
     previous: Option<Previous>,
     reparsed: u64,
     fresh: u64,
+    /// What the kept capture may take from, when shared with other reparsers.
+    budget: Option<KeepBudget>,
+    /// The bytes taken from `budget` for the kept capture.
+    held: usize,
+}
+
+/// The bytes of kept captures (text and byte ranges) that the reparsers sharing it may hold
+/// together. Every sidecar lists every endpoint of the mesh, so a capture grows with the
+/// mesh: at 1,000 pods one is about 0.9 MB, and keeping one per pod would hold about 1 GB. A
+/// reparser that finds the budget spent keeps nothing and parses each capture afresh (the
+/// same answer, at the fresh parse's cost).
+#[derive(Debug, Clone)]
+pub struct KeepBudget {
+    left: Arc<AtomicUsize>,
+}
+
+impl KeepBudget {
+    pub fn new(bytes: usize) -> Self {
+        KeepBudget {
+            left: Arc::new(AtomicUsize::new(bytes)),
+        }
+    }
+
+    /// Bytes not taken.
+    pub fn left(&self) -> usize {
+        self.left.load(Ordering::Relaxed)
+    }
+
+    /// Takes `bytes` if that many are left.
+    fn take(&self, bytes: usize) -> bool {
+        (self.left)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(bytes)
+            })
+            .is_ok()
+    }
+
+    fn give(&self, bytes: usize) {
+        self.left.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// The last capture: its text, each cluster's byte range in it, and its clusters.
@@ -53,8 +95,20 @@ struct Previous {
 }
 
 impl ClustersReparser {
+    /// A reparser that keeps every clean capture, however large.
     pub fn new() -> Self {
         ClustersReparser::default()
+    }
+
+    /// A reparser whose kept capture takes its bytes from `budget`.
+    pub fn with_budget(budget: KeepBudget) -> Self {
+        ClustersReparser {
+            previous: None,
+            reparsed: 0,
+            fresh: 0,
+            budget: Some(budget),
+            held: 0,
+        }
     }
 
     /// The capture `input` parsed: equal to `parse_clusters_json(input)`, error or dump.
@@ -63,9 +117,12 @@ impl ClustersReparser {
             && previous.reparse(input)
         {
             self.reparsed += 1;
-            return Ok(json_dump(previous.clusters.clone()));
+            let dump = json_dump(previous.clusters.clone());
+            self.settle();
+            return Ok(dump);
         }
         self.previous = None;
+        self.settle();
         self.fresh += 1;
         let dump = parse_clusters_json(input)?;
         if dump.issues.is_empty()
@@ -77,8 +134,28 @@ impl ClustersReparser {
                 spans,
                 clusters: dump.clusters.clone(),
             });
+            self.settle();
         }
         Ok(dump)
+    }
+
+    /// Takes what the kept capture needs from the budget, giving back what it held; drops the
+    /// capture when the budget cannot cover it.
+    fn settle(&mut self) {
+        let Some(budget) = &self.budget else {
+            return;
+        };
+        budget.give(std::mem::take(&mut self.held));
+        let need = self.previous.as_ref().map_or(0, Previous::bytes);
+        match need > 0 && budget.take(need) {
+            true => self.held = need,
+            false => self.previous = None,
+        }
+    }
+
+    /// Whether a capture is kept (the next one can be re-parsed).
+    pub fn keeps(&self) -> bool {
+        self.previous.is_some()
     }
 
     /// Captures re-parsed and parsed afresh so far.
@@ -87,7 +164,22 @@ impl ClustersReparser {
     }
 }
 
+impl Drop for ClustersReparser {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give(self.held);
+        }
+    }
+}
+
 impl Previous {
+    /// The bytes it holds beyond the clusters (shared with the dumps): text and byte ranges.
+    fn bytes(&self) -> usize {
+        let ranges = self.spans.capacity() * std::mem::size_of::<Range<usize>>();
+        let clusters = self.clusters.capacity() * std::mem::size_of::<Shared>();
+        self.text.capacity() + ranges + clusters
+    }
+
     /// Takes `input` in by reading only its changed clusters; `false` (self unchanged) when
     /// that would not be the fresh parse's answer.
     fn reparse(&mut self, input: &str) -> bool {
@@ -212,34 +304,6 @@ fn cluster_spans(input: &str) -> Option<Vec<Range<usize>>> {
         .collect()
 }
 
-/// Compared in blocks first: equal blocks cost one `memcmp` each.
-const BLOCK: usize = 64;
-
-/// The length of the longest common prefix of `a` and `b`.
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    let max = a.len().min(b.len());
-    let mut at = 0;
-    while at + BLOCK <= max && a[at..at + BLOCK] == b[at..at + BLOCK] {
-        at += BLOCK;
-    }
-    at + (a[at..max].iter().zip(&b[at..max]))
-        .take_while(|(x, y)| x == y)
-        .count()
-}
-
-/// The length of the longest common suffix of `a` and `b`, at most `max`.
-fn common_suffix(a: &[u8], b: &[u8], max: usize) -> usize {
-    let (la, lb) = (a.len(), b.len());
-    let mut n = 0;
-    while n + BLOCK <= max && a[la - n - BLOCK..la - n] == b[lb - n - BLOCK..lb - n] {
-        n += BLOCK;
-    }
-    let rest = (a[..la - n].iter().rev())
-        .zip(b[..lb - n].iter().rev())
-        .take(max - n);
-    n + rest.take_while(|(x, y)| x == y).count()
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -288,6 +352,44 @@ mod tests {
             );
         }
         parser.counts()
+    }
+
+    /// Reparsers sharing a budget keep captures only while it covers them: the others parse
+    /// afresh, with the same answers; a kept capture that outgrows what is left is dropped;
+    /// whatever a reparser held is given back when it is dropped.
+    #[test]
+    fn kept_captures_share_a_budget() {
+        let small: Vec<String> = names(3).iter().map(|n| cluster(n, 1)).collect();
+        let small = doc(&small);
+        let moved = small.replacen("\"value\": \"1\"", "\"value\": \"2\"", 1);
+        assert_ne!(moved, small);
+        // Room for one small capture (its text, ranges and cluster pointers), not two.
+        let budget = KeepBudget::new(small.len() * 3 / 2);
+        let full = budget.left();
+        let mut first = ClustersReparser::with_budget(budget.clone());
+        let mut second = ClustersReparser::with_budget(budget.clone());
+        let same = |got: Result<ClustersDump, ParseError>, d: &str| {
+            let want = parse_clusters_json(d).map_err(|e| e.to_string());
+            assert_eq!(got.map_err(|e| e.to_string()), want);
+        };
+        same(first.parse(&small), &small);
+        same(second.parse(&small), &small);
+        assert!(first.keeps() && !second.keeps(), "the budget covers one");
+        assert!(budget.left() < full);
+        same(first.parse(&moved), &moved);
+        same(second.parse(&moved), &moved);
+        assert_eq!(first.counts(), (1, 1), "re-parsed from the kept capture");
+        assert_eq!(second.counts(), (0, 2), "parsed afresh");
+        drop(first);
+        assert_eq!(budget.left(), full, "given back");
+        same(second.parse(&small), &small);
+        assert!(second.keeps());
+        // A capture larger than the whole budget is not kept, and what was held is freed.
+        let large: Vec<String> = names(40).iter().map(|n| cluster(n, 1)).collect();
+        let large = doc(&large);
+        same(second.parse(&large), &large);
+        assert!(!second.keeps());
+        assert_eq!(budget.left(), full);
     }
 
     #[test]
