@@ -15,7 +15,8 @@
 //! `MESHTOP_BENCH_BUDGET_S` (wall-clock cap on one size's polling, default 120 s),
 //! `MESHTOP_BENCH_KUBECTL_MAX` (largest size timed with kubectl, default 200),
 //! `MESHTOP_BENCH_CLUSTERS_EVERY_S` (seconds between a pod's `/clusters` reads, default 0:
-//! every poll; the TUI uses 10). The definitions
+//! every poll; the TUI uses 10), `MESHTOP_BENCH_KEEP_MIB` (the pollers' budget for kept
+//! `/clusters` captures, default 16). The definitions
 //! of the figures are in `docs/PERFORMANCE.md`.
 
 #[path = "poll/cycles.rs"]

@@ -64,6 +64,8 @@ async fn poll_cycles(
         clusters_every: Duration::from_secs(
             crate::env_number("MESHTOP_BENCH_CLUSTERS_EVERY_S", 0) as u64
         ),
+        // `MESHTOP_BENCH_KEEP_MIB`: the kept `/clusters` captures' budget (default 16 MiB).
+        clusters_keep_bytes: crate::env_number("MESHTOP_BENCH_KEEP_MIB", 16) << 20,
         ..PollerConfig::default()
     };
     let (tx, mut rx) = mpsc::channel(16_384);

@@ -50,11 +50,12 @@ pub struct ClustersReparser {
     held: usize,
 }
 
-/// The bytes of kept captures (text and byte ranges) that the reparsers sharing it may hold
-/// together. Every sidecar lists every endpoint of the mesh, so a capture grows with the
+/// The bytes of kept captures (text, byte ranges and cluster pointers) that the reparsers
+/// sharing it may hold together. Every sidecar lists every endpoint of the mesh, so a capture grows with the
 /// mesh: at 1,000 pods one is about 0.9 MB, and keeping one per pod would hold about 1 GB. A
 /// reparser that finds the budget spent keeps nothing and parses each capture afresh (the
-/// same answer, at the fresh parse's cost).
+/// same answer, at the fresh parse's cost: with too little left for the capture's text, its
+/// byte ranges are not looked for).
 #[derive(Debug, Clone)]
 pub struct KeepBudget {
     left: Arc<AtomicUsize>,
@@ -125,7 +126,10 @@ impl ClustersReparser {
         self.settle();
         self.fresh += 1;
         let dump = parse_clusters_json(input)?;
+        // With the budget spent, the byte ranges are not even looked for.
+        let room = self.budget.as_ref().is_none_or(|b| b.left() >= input.len());
         if dump.issues.is_empty()
+            && room
             && let Some(spans) = cluster_spans(input)
             && spans.len() == dump.clusters.len()
         {
@@ -139,17 +143,23 @@ impl ClustersReparser {
         Ok(dump)
     }
 
-    /// Takes what the kept capture needs from the budget, giving back what it held; drops the
-    /// capture when the budget cannot cover it.
+    /// Brings what is held from the budget to what the kept capture needs (giving back the
+    /// difference, or taking it); drops the capture and gives everything back when the budget
+    /// cannot cover it. Only the difference moves, so a capture of unchanged size is never
+    /// lost to another reparser between a give and a take.
     fn settle(&mut self) {
         let Some(budget) = &self.budget else {
             return;
         };
-        budget.give(std::mem::take(&mut self.held));
         let need = self.previous.as_ref().map_or(0, Previous::bytes);
-        match need > 0 && budget.take(need) {
-            true => self.held = need,
-            false => self.previous = None,
+        if need <= self.held {
+            budget.give(self.held - need);
+            self.held = need;
+        } else if budget.take(need - self.held) {
+            self.held = need;
+        } else {
+            budget.give(std::mem::take(&mut self.held));
+            self.previous = None;
         }
     }
 
@@ -173,7 +183,8 @@ impl Drop for ClustersReparser {
 }
 
 impl Previous {
-    /// The bytes it holds beyond the clusters (shared with the dumps): text and byte ranges.
+    /// The bytes it holds beyond the clusters themselves (which the dumps sent share, as long
+    /// as the receiver keeps them): text, byte ranges and cluster pointers.
     fn bytes(&self) -> usize {
         let ranges = self.spans.capacity() * std::mem::size_of::<Range<usize>>();
         let clusters = self.clusters.capacity() * std::mem::size_of::<Shared>();
@@ -226,7 +237,9 @@ impl Previous {
         }
         self.spans.splice(first..last, spans);
         self.clusters.splice(first..last, clusters);
+        // Exactly as long as the capture: a longer one would otherwise double the buffer.
         self.text.clear();
+        self.text.reserve_exact(input.len());
         self.text.push_str(input);
         true
     }
@@ -379,7 +392,16 @@ mod tests {
         same(first.parse(&moved), &moved);
         same(second.parse(&moved), &moved);
         assert_eq!(first.counts(), (1, 1), "re-parsed from the kept capture");
+        // A capture one byte longer is kept in a buffer of its length, not a doubled one.
+        let longer = moved.replacen("\"value\": \"2\"", "\"value\": \"20\"", 1);
+        assert_eq!(longer.len(), moved.len() + 1);
+        same(first.parse(&longer), &longer);
+        assert!(first.keeps());
+        let held = full - budget.left();
+        assert!(held >= longer.len() && held < longer.len() + 512, "{held}");
+        same(first.parse(&moved), &moved);
         assert_eq!(second.counts(), (0, 2), "parsed afresh");
+        assert_eq!(first.counts(), (3, 1));
         drop(first);
         assert_eq!(budget.left(), full, "given back");
         same(second.parse(&small), &small);
