@@ -7,10 +7,11 @@
 //!
 //! The order is computed once per change by `update` and kept in [`RowOrder`]; a frame only
 //! reads it and builds the rows on screen. A new snapshot or sort column sorts again, a filter
-//! change only filters the kept sorted rows again. What a row sorts and filters by is taken
-//! once per snapshot ([`RowKeys`](super::RowKeys); the rebuild takes it while it makes each cluster), so
-//! sorting thousands of rows compares numbers and never looks a counter or a label up inside
-//! the comparison.
+//! change only filters the kept sorted rows again (a new snapshot's sort starts from the
+//! previous order). What a row sorts and filters by is taken once per snapshot
+//! ([`RowKeys`](super::RowKeys); the rebuild takes it while it makes each cluster), so sorting
+//! thousands of rows compares numbers and never looks a counter or a label up inside the
+//! comparison.
 
 use std::borrow::Cow;
 

@@ -24,7 +24,8 @@
 //! (Each cluster is read from its own slice, as the fresh parser does for damaged documents;
 //! the two agree for any nesting under serde_json's 128 levels.) Kept clusters are shared
 //! with the previous dump (`Arc`), not copied: what a poller holds beyond the dump the app
-//! holds anyway is the previous capture's text.
+//! holds anyway is the previous capture's text, within a [`KeepBudget`] that the pollers of
+//! one set share.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -51,11 +52,11 @@ pub struct ClustersReparser {
 }
 
 /// The bytes of kept captures (text, byte ranges and cluster pointers) that the reparsers
-/// sharing it may hold together. Every sidecar lists every endpoint of the mesh, so a capture grows with the
-/// mesh: at 1,000 pods one is about 0.9 MB, and keeping one per pod would hold about 1 GB. A
-/// reparser that finds the budget spent keeps nothing and parses each capture afresh (the
-/// same answer, at the fresh parse's cost: with too little left for the capture's text, its
-/// byte ranges are not looked for).
+/// sharing it may hold together. Every sidecar lists every endpoint of the mesh, so a capture
+/// grows with the mesh: at 1,000 pods one is about 0.9 MB, and one kept per pod is about
+/// 0.9 GB of text alone. A reparser that finds the budget spent keeps nothing and parses each
+/// capture afresh (the same answer, at the fresh parse's cost: with too little left for the
+/// capture's text, its byte ranges are not looked for).
 #[derive(Debug, Clone)]
 pub struct KeepBudget {
     left: Arc<AtomicUsize>,
