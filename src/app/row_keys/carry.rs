@@ -39,20 +39,19 @@ impl Carried {
     }
 }
 
-/// The keys of `rows` (a snapshot's rows in snapshot order with their severities, their texts
-/// in `texts`), their destination order carried from `previous` (see the module
-/// documentation); `previous` may be empty keys (everything is sorted).
-pub(super) fn carry(previous: &RowKeys, rows: Vec<RowKey>, texts: String) -> RowKeys {
+/// How many rows at the start and at the end of `rows` (in snapshot order, their texts in
+/// `texts`) have the label and name of `previous`'s rows at the same place from that end:
+/// rows in the common prefix of the two texts at the same offsets, and rows in their common
+/// suffix at offsets that differ by the difference in length. The two runs do not overlap.
+fn unchanged_ends(previous: &RowKeys, rows: &[RowKey], texts: &str) -> (usize, usize) {
     let (old, new) = (previous.texts.as_bytes(), texts.as_bytes());
     let prefix = common_prefix(old, new);
     // Not overlapping the prefix: a row is in one or the other.
     let suffix = common_suffix(old, new, old.len().min(new.len()) - prefix);
-    // Rows from the start whose texts are in the common prefix, at the same offsets.
     let head = (rows.iter().zip(&previous.rows))
         .take_while(|(r, p)| r.texts == p.texts && r.texts.2 <= prefix)
         .count();
-    // Rows from the end whose texts are in the common suffix, at offsets that differ by
-    // the difference in length (compared as sums: the difference may be negative).
+    // Offsets compared as sums: the difference in length may be negative.
     let shifted = |r: usize, p: usize| r + old.len() == p + new.len();
     let tail = (rows.get(head..).unwrap_or_default().iter().rev())
         .zip(previous.rows.get(head..).unwrap_or_default().iter().rev())
@@ -61,6 +60,14 @@ pub(super) fn carry(previous: &RowKeys, rows: Vec<RowKey>, texts: String) -> Row
             r0 + suffix >= new.len() && shifted(r0, p0) && shifted(r1, p1) && shifted(r2, p2)
         })
         .count();
+    (head, tail)
+}
+
+/// The keys of `rows` (a snapshot's rows in snapshot order with their severities, their texts
+/// in `texts`), their destination order carried from `previous` (see the module
+/// documentation); `previous` may be empty keys (everything is sorted).
+pub(super) fn carry(previous: &RowKeys, rows: Vec<RowKey>, texts: String) -> RowKeys {
+    let (head, tail) = unchanged_ends(previous, &rows, &texts);
     let (n, n_old) = (rows.len(), previous.rows.len());
     let number = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     let ranked = (rows.iter())
